@@ -1,0 +1,79 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Internal contract between the region layer (region.c) and the vector
+ * layer (vec.c). Functions named mmvec__ are shared across files and not
+ * exported from the shared library (hidden visibility, version script).
+ */
+#ifndef MMVEC_PRIVATE_H
+#define MMVEC_PRIVATE_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmvec.h"
+
+#define MMVEC_EXPORT __attribute__((visibility("default")))
+
+#define MMVEC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MMVEC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define MMVEC_ALL_FLAGS (MMVEC_HUGEPAGES | MMVEC_NO_HUGEPAGES | MMVEC_POPULATE)
+
+/* A reservation. `committed` only grows through mmvec__region_commit() and
+ * only shrinks through mmvec__region_decommit(); base and reserved never
+ * change after init. */
+struct mmvec_region {
+	char *base;
+	size_t reserved;  /* page multiple */
+	size_t committed; /* page multiple, <= reserved */
+	size_t page;      /* cached page size */
+	size_t huge;      /* commit step once large; 0: page steps only */
+	unsigned flags;
+};
+
+/* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
+ * flags). */
+int mmvec__check_flags(unsigned flags);
+
+/* Reserve a region into caller-provided storage. flags are already checked.
+ * max_bytes > 0: round up to pages (the caller checked that this does not
+ * overflow) and reserve exactly that, or -ENOMEM.
+ * max_bytes == 0: the default size, halved until the OS grants it, but never
+ * below min_bytes (> 0, rounded up to pages); -ENOMEM below that.
+ * On failure *r is untouched. */
+int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
+		       size_t min_bytes, unsigned flags);
+
+/* Release everything; *r must not be used afterwards. */
+void mmvec__region_fini(struct mmvec_region *r);
+
+/* Commit at least [0, bytes); bytes <= r->reserved (caller checked).
+ * Rounds up to the commit step (pages, or huge pages once large), never
+ * past the reservation. 0 or -ENOMEM, and nothing changes on failure. */
+int mmvec__region_commit(struct mmvec_region *r, size_t bytes);
+
+/* Decommit every whole page at or above bytes. 0 or -ENOMEM, and nothing
+ * changes on failure. */
+int mmvec__region_decommit(struct mmvec_region *r, size_t bytes);
+
+/* x rounded up to a multiple of the power of two a, for callers that know
+ * it fits. */
+static inline size_t mmvec__align_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/* True if rounding x up to a multiple of the power of two `a` fits. */
+static inline bool mmvec__round_up(size_t x, size_t a, size_t *out)
+{
+	if (x > SIZE_MAX - (a - 1))
+		return false;
+	*out = (x + a - 1) & ~(a - 1);
+	return true;
+}
+
+#endif /* MMVEC_PRIVATE_H */

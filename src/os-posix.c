@@ -1,0 +1,211 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The OS layer for POSIX systems, with Linux's madvise extensions where the
+ * headers have them. See os.h for the rules every function obeys.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "os.h"
+
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Fault injection (test builds only)
+ * ------------------------------------------------------------------------- */
+
+#ifdef MMVEC_FAULT_INJECTION
+int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
+unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
+
+static int injected(enum mmvec__os_op op, size_t size)
+{
+	mmvec__os_calls[op]++;
+	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
+}
+#define INJECT(op, size)                                                       \
+	do {                                                                   \
+		int inj_ = injected(op, size);                                 \
+		if (inj_)                                                      \
+			return inj_;                                           \
+	} while (0)
+#define COUNT(op, size) ((void)injected(op, size))
+#else
+#define INJECT(op, size) ((void)0)
+#define COUNT(op, size) ((void)0)
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Constants
+ * ------------------------------------------------------------------------- */
+
+size_t mmvec__os_page_size(void)
+{
+	static size_t page;
+
+	if (!page) {
+		long ps = sysconf(_SC_PAGESIZE);
+		page = ps > 0 ? (size_t)ps : 4096;
+	}
+	return page;
+}
+
+size_t mmvec__os_huge_page_size(void)
+{
+	/* 1: not read yet (no real size is 1) */
+	static size_t huge = 1;
+
+	if (huge == 1) {
+		size_t size = 0;
+#ifdef __linux__
+		char buf[32];
+		int fd = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+			      O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 0) {
+				buf[n] = '\0';
+				unsigned long long v = strtoull(buf, NULL, 10);
+				/* only a power of two above the page size is usable */
+				if (v > mmvec__os_page_size() && v <= SIZE_MAX / 2 &&
+				    (v & (v - 1)) == 0)
+					size = (size_t)v;
+			}
+		}
+#endif
+		huge = size;
+	}
+	return huge;
+}
+
+size_t mmvec__os_physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+
+	if (pages <= 0)
+		return 0;
+	if ((unsigned long)pages > SIZE_MAX / mmvec__os_page_size())
+		return SIZE_MAX;
+	return (size_t)pages * mmvec__os_page_size();
+}
+
+/* ---------------------------------------------------------------------------
+ * Reserve and release
+ * ------------------------------------------------------------------------- */
+
+/* Private, anonymous and PROT_NONE: the kernel charges nothing for it against
+ * the commit limit (only writable private mappings are charged). Without
+ * MAP_NORESERVE, so that mprotect() charges commit when pages become
+ * writable and a refusal shows up there as ENOMEM. */
+static void *map_none(void *addr, size_t size, int extra)
+{
+	return mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | extra,
+		    -1, 0);
+}
+
+int mmvec__os_reserve(size_t size, size_t align, void **out)
+{
+	size_t page = mmvec__os_page_size();
+	size_t slack = align > page ? align - page : 0;
+	char *p;
+
+	INJECT(MMVEC__OS_RESERVE, size);
+
+	if (size > SIZE_MAX - slack)
+		return -ENOMEM;
+
+	p = map_none(NULL, size + slack, 0);
+	if (p == MAP_FAILED)
+		return errno == EINVAL || errno == EOVERFLOW ? -ENOMEM : -errno;
+
+	if (slack) {
+		/* Over-reserve by align - page, then trim both ends so that
+		 * the range starts on an align boundary. */
+		uintptr_t a = ((uintptr_t)p + (align - 1)) & ~(uintptr_t)(align - 1);
+		size_t head = a - (uintptr_t)p;
+		size_t tail = slack - head;
+
+		if (head)
+			munmap(p, head);
+		if (tail)
+			munmap((char *)a + size, tail);
+		p = (char *)a;
+	}
+	*out = p;
+	return 0;
+}
+
+void mmvec__os_release(void *addr, size_t size)
+{
+	COUNT(MMVEC__OS_RELEASE, size);
+	munmap(addr, size);
+}
+
+/* ---------------------------------------------------------------------------
+ * Commit and decommit
+ * ------------------------------------------------------------------------- */
+
+int mmvec__os_commit(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_COMMIT, size);
+
+	if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0)
+		return errno == EAGAIN ? -ENOMEM : -errno;
+	return 0;
+}
+
+int mmvec__os_decommit(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_DECOMMIT, size);
+
+	/* MAP_FIXED over the range replaces it with a fresh PROT_NONE mapping:
+	 * the pages are dropped and their commit charge returned, which
+	 * mprotect(PROT_NONE) would not do, and MADV_FREE would not even
+	 * guarantee zeroes. The replacement is atomic: on failure the old
+	 * mapping stays as it was. */
+	if (map_none(addr, size, MAP_FIXED) == MAP_FAILED)
+		return errno == EINVAL ? -ENOMEM : -errno;
+	return 0;
+}
+
+void mmvec__os_advise_huge(void *addr, size_t size, bool huge)
+{
+	COUNT(MMVEC__OS_ADVISE, size);
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+	(void)madvise(addr, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#else
+	(void)addr;
+	(void)size;
+	(void)huge;
+#endif
+}
+
+int mmvec__os_populate(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_POPULATE, size);
+
+#if HAVE_MADV_POPULATE_WRITE
+	if (madvise(addr, size, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	/* EINVAL: a kernel before 5.14, fall back to touching the pages */
+	if (errno != EINVAL)
+		return -ENOMEM; /* ENOMEM, or EFAULT/EHWPOISON: no usable memory */
+#endif
+	/* Store each page's first byte back into it: a write fault that
+	 * allocates the page, without changing what it holds. */
+	volatile char *p = addr;
+	size_t page = mmvec__os_page_size();
+	for (size_t off = 0; off < size; off += page)
+		p[off] = p[off];
+	return 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The OS layer: the only code that calls mmap, munmap, mprotect, madvise and
+ * sysconf. It has no policy (no sizes, no growth rules, no element knowledge).
+ *
+ * Rules every function here obeys:
+ * - addresses are page aligned and sizes are non-zero multiples of the page
+ *   size (mmvec__os_page_size()); callers guarantee it, nothing re-checks;
+ * - a fallible function returns 0 on success or a negative errno, and on
+ *   failure the range is as it was before the call;
+ * - nothing prints, aborts or keeps state beyond cached constants.
+ */
+#ifndef MMVEC_OS_H
+#define MMVEC_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The page size, a power of two. Cached after the first call. */
+size_t mmvec__os_page_size(void);
+
+/* The transparent-huge-page size (the PMD size, 2 MiB on x86-64), or 0 if
+ * the kernel has no transparent huge pages. Cached after the first call. */
+size_t mmvec__os_huge_page_size(void);
+
+/* Physical memory in bytes, or 0 if unknown. */
+size_t mmvec__os_physical_memory(void);
+
+/* Reserve `size` bytes of address space, inaccessible (PROT_NONE) and not
+ * charged against the commit limit, starting at a multiple of `align`.
+ * `align` is a power of two, at least the page size.
+ * Returns -ENOMEM (or the OS's errno) when the address space is refused. */
+int mmvec__os_reserve(size_t size, size_t align, void **out);
+
+/* Unmap `[addr, addr + size)`, committed or not. Cannot fail for a range
+ * that mmvec__os_reserve() returned. */
+void mmvec__os_release(void *addr, size_t size);
+
+/* Make `[addr, addr + size)` of a reservation readable and writable. This is
+ * where the kernel charges commit, so under strict overcommit a refusal is
+ * -ENOMEM here rather than a fault later. */
+int mmvec__os_commit(void *addr, size_t size);
+
+/* Make `[addr, addr + size)` inaccessible again, dropping its pages and
+ * their commit charge: they read as zero when committed again. */
+int mmvec__os_decommit(void *addr, size_t size);
+
+/* Advice on transparent huge pages for a range: `huge` true asks for them
+ * (MADV_HUGEPAGE), false forbids them (MADV_NOHUGEPAGE). Advisory: failures,
+ * and kernels without the advice, are ignored. */
+void mmvec__os_advise_huge(void *addr, size_t size, bool huge);
+
+/* Fault in every page of the committed range `[addr, addr + size)` for
+ * writing, without changing its contents. Returns -ENOMEM if the kernel
+ * could not provide the memory. */
+int mmvec__os_populate(void *addr, size_t size);
+
+#ifdef MMVEC_FAULT_INJECTION
+/*
+ * Test-only hook, compiled into the uninstalled test library alone.
+ * Before each fallible call, the OS layer counts it and asks the hook (when
+ * set); a non-zero return (a negative errno) makes the call fail with that
+ * value without calling the OS.
+ */
+enum mmvec__os_op {
+	MMVEC__OS_RESERVE,
+	MMVEC__OS_COMMIT,
+	MMVEC__OS_DECOMMIT,
+	MMVEC__OS_POPULATE,
+	MMVEC__OS_ADVISE,
+	MMVEC__OS_RELEASE,
+	MMVEC__OS_NOPS,
+};
+
+extern int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
+/* Calls made so far, per operation (including failed ones). */
+extern unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
+#endif
+
+#endif /* MMVEC_OS_H */

@@ -1,0 +1,259 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The page-reservation layer: a range of address space reserved once, of
+ * which a prefix is committed (readable and writable) and the rest is
+ * PROT_NONE. Keeping the committed part one prefix keeps a region at two
+ * kernel mappings (VMAs) whatever it does, far from vm.max_map_count.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mmvec-private.h"
+#include "os.h"
+
+/* Used when the OS cannot tell how much memory the machine has. */
+#define FALLBACK_PHYS_BYTES ((size_t)1 << 30)
+
+/* ---------------------------------------------------------------------------
+ * Internal API (mmvec-private.h)
+ * ------------------------------------------------------------------------- */
+
+int mmvec__check_flags(unsigned flags)
+{
+	if (flags & ~MMVEC_ALL_FLAGS)
+		return -EINVAL;
+	if ((flags & MMVEC_HUGEPAGES) && (flags & MMVEC_NO_HUGEPAGES))
+		return -EINVAL;
+	return 0;
+}
+
+/* Physical memory rounded up to a power of two: about as much as one vector
+ * could ever fill, and a size the halving below keeps page aligned. */
+static size_t default_bytes(void)
+{
+	size_t phys = mmvec__os_physical_memory();
+	size_t bytes = mmvec__os_page_size();
+
+	if (!phys)
+		phys = FALLBACK_PHYS_BYTES;
+	while (bytes < phys && bytes <= SIZE_MAX / 2)
+		bytes *= 2;
+	return bytes;
+}
+
+/* Give the range the region's huge-page advice. Applied to the whole
+ * reservation at once, and again to a decommitted range (which is a new
+ * mapping without it), so that every part of the reservation has the same
+ * flags and the kernel keeps it at two VMAs. */
+static void advise(const struct mmvec_region *r, size_t off, size_t len)
+{
+	if (r->flags & MMVEC_NO_HUGEPAGES)
+		mmvec__os_advise_huge(r->base + off, len, false);
+	else if (r->huge)
+		mmvec__os_advise_huge(r->base + off, len, true);
+}
+
+static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
+{
+	size_t huge = (flags & MMVEC_NO_HUGEPAGES) ? 0 : mmvec__os_huge_page_size();
+	void *base;
+	int rc = -ENOMEM;
+
+	/* Huge pages form only in huge-page-aligned ranges. Aligning needs
+	 * some slack address space; without it (RLIMIT_AS, Valgrind's
+	 * per-mapping limit) an unaligned reservation still works. */
+	if (huge && bytes >= huge)
+		rc = mmvec__os_reserve(bytes, huge, &base);
+	if (rc)
+		rc = mmvec__os_reserve(bytes, mmvec__os_page_size(), &base);
+	if (rc)
+		return -ENOMEM;
+
+	r->base = base;
+	r->reserved = bytes;
+	r->committed = 0;
+	r->page = mmvec__os_page_size();
+	r->huge = (huge && bytes >= huge) ? huge : 0;
+	r->flags = flags;
+	advise(r, 0, bytes);
+	return 0;
+}
+
+int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
+		       size_t min_bytes, unsigned flags)
+{
+	size_t page = mmvec__os_page_size();
+	size_t min, bytes;
+
+	if (max_bytes) {
+		if (!mmvec__round_up(max_bytes, page, &bytes))
+			return -EOVERFLOW;
+		return reserve(r, bytes, flags);
+	}
+
+	if (!mmvec__round_up(min_bytes ? min_bytes : 1, page, &min))
+		return -EOVERFLOW;
+	bytes = default_bytes();
+	if (bytes < min)
+		bytes = min;
+	/* Halve until the OS grants it: address space is finite and shared
+	 * (Valgrind allows 32 GiB per mapping, RLIMIT_AS counts PROT_NONE
+	 * reservations, many vectors share 128 TiB). */
+	for (;;) {
+		if (reserve(r, bytes, flags) == 0)
+			return 0;
+		if (bytes == min)
+			return -ENOMEM;
+		bytes = bytes / 2 >= min ? bytes / 2 : min;
+	}
+}
+
+void mmvec__region_fini(struct mmvec_region *r)
+{
+	mmvec__os_release(r->base, r->reserved);
+	r->base = NULL;
+	r->reserved = r->committed = 0;
+}
+
+int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
+{
+	size_t target, grow;
+	int rc;
+
+	if (bytes <= r->committed)
+		return 0;
+
+	/* cannot overflow: bytes <= reserved, a page multiple */
+	target = mmvec__align_up(bytes, r->page);
+	/* Once large (or from the start when asked), commit whole huge pages
+	 * so that every committed huge-page-aligned block is wholly writable,
+	 * which is when transparent huge pages form. Small regions stay in
+	 * page steps and never pay a whole huge page. */
+	if (r->huge && (target >= r->huge || (r->flags & MMVEC_HUGEPAGES))) {
+		/* cannot overflow: target <= reserved, far below SIZE_MAX */
+		target = mmvec__align_up(target, r->huge);
+		if (target > r->reserved)
+			target = r->reserved;
+	}
+
+	grow = target - r->committed;
+	rc = mmvec__os_commit(r->base + r->committed, grow);
+	if (rc)
+		return -ENOMEM;
+
+	if (r->flags & MMVEC_POPULATE) {
+		rc = mmvec__os_populate(r->base + r->committed, grow);
+		if (rc) {
+			/* Undo, so that a failed call changes nothing. If even
+			 * that fails the range stays committed and says so. */
+			if (mmvec__os_decommit(r->base + r->committed, grow) == 0)
+				advise(r, r->committed, grow);
+			else
+				r->committed = target;
+			return -ENOMEM;
+		}
+	}
+
+	r->committed = target;
+	return 0;
+}
+
+int mmvec__region_decommit(struct mmvec_region *r, size_t bytes)
+{
+	size_t keep;
+
+	if (bytes >= r->committed)
+		return 0;
+	/* cannot overflow: bytes < committed, a page multiple */
+	keep = mmvec__align_up(bytes, r->page);
+	if (keep == r->committed)
+		return 0;
+
+	if (mmvec__os_decommit(r->base + keep, r->committed - keep))
+		return -ENOMEM;
+	advise(r, keep, r->committed - keep);
+	r->committed = keep;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Public API
+ * ------------------------------------------------------------------------- */
+
+MMVEC_EXPORT size_t mmvec_page_size(void)
+{
+	return mmvec__os_page_size();
+}
+
+MMVEC_EXPORT int mmvec_region_new(size_t max_bytes, unsigned flags,
+				  struct mmvec_region **out)
+{
+	struct mmvec_region *r;
+	size_t rounded;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = mmvec__check_flags(flags);
+	if (rc)
+		return rc;
+	if (!mmvec__round_up(max_bytes, mmvec__os_page_size(), &rounded))
+		return -EOVERFLOW;
+
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	rc = mmvec__region_init(r, max_bytes, 1, flags);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+MMVEC_EXPORT void mmvec_region_free(struct mmvec_region *r)
+{
+	if (!r)
+		return;
+	mmvec__region_fini(r);
+	free(r);
+}
+
+MMVEC_EXPORT int mmvec_region_commit(struct mmvec_region *r, size_t bytes)
+{
+	if (!r)
+		return -EINVAL;
+	if (bytes > r->reserved)
+		return -ENOSPC;
+	return mmvec__region_commit(r, bytes);
+}
+
+MMVEC_EXPORT int mmvec_region_decommit(struct mmvec_region *r, size_t bytes)
+{
+	if (!r)
+		return -EINVAL;
+	return mmvec__region_decommit(r, bytes);
+}
+
+MMVEC_EXPORT void *mmvec_region_base(const struct mmvec_region *r)
+{
+	if (!r) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return r->base;
+}
+
+MMVEC_EXPORT size_t mmvec_region_reserved(const struct mmvec_region *r)
+{
+	return r ? r->reserved : 0;
+}
+
+MMVEC_EXPORT size_t mmvec_region_committed(const struct mmvec_region *r)
+{
+	return r ? r->committed : 0;
+}

@@ -1,0 +1,546 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The element-vector layer, built only on the region layer: elements live at
+ * the start of one region, so they never move, and growing commits more of
+ * the region instead of copying.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotate.h"
+#include "mmvec-private.h"
+
+struct mmvec {
+	struct mmvec_region region;
+	size_t elem_size;
+	size_t max_len;
+	/* Written by the one writer with release stores, after the elements
+	 * below it; read by other threads with acquire loads. */
+	size_t len;
+	/* min(committed / elem_size, max_len); relaxed atomics, since readers
+	 * may ask for it while the writer grows. */
+	size_t cap;
+	/* High-water mark: bytes at or above it have never been written since
+	 * they were committed, so they still read as zero; new elements only
+	 * need zeroing below it. */
+	size_t hwm;
+	/* Whether to tell Valgrind or ASan about [len, capacity). */
+	bool annotate;
+};
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------- */
+
+/* The writer's own view of the length: nobody else writes it. */
+static inline size_t own_len(const struct mmvec *v)
+{
+	return __atomic_load_n(&v->len, __ATOMIC_RELAXED);
+}
+
+/* Make the length visible to readers after the elements below it. */
+static inline void publish_len(struct mmvec *v, size_t len)
+{
+	__atomic_store_n(&v->len, len, __ATOMIC_RELEASE);
+}
+
+static inline size_t own_cap(const struct mmvec *v)
+{
+	return __atomic_load_n(&v->cap, __ATOMIC_RELAXED);
+}
+
+static inline char *base(const struct mmvec *v)
+{
+	return v->region.base;
+}
+
+static void update_cap(struct mmvec *v)
+{
+	size_t cap = v->region.committed / v->elem_size;
+
+	if (cap > v->max_len)
+		cap = v->max_len;
+	__atomic_store_n(&v->cap, cap, __ATOMIC_RELAXED);
+}
+
+/* The new length after adding n to len, or -EOVERFLOW / -ENOSPC, in the
+ * contract's order. */
+static int check_add(const struct mmvec *v, size_t len, size_t n,
+		     size_t *new_len)
+{
+	if (n > SIZE_MAX - len || len + n > SIZE_MAX / v->elem_size)
+		return -EOVERFLOW;
+	if (len + n > v->max_len)
+		return -ENOSPC;
+	*new_len = len + n;
+	return 0;
+}
+
+/* A length given outright: -EOVERFLOW / -ENOSPC, in the contract's order. */
+static int check_len(const struct mmvec *v, size_t len)
+{
+	if (len > SIZE_MAX / v->elem_size)
+		return -EOVERFLOW;
+	if (len > v->max_len)
+		return -ENOSPC;
+	return 0;
+}
+
+/* Commit `bytes` more of the region (exactly what commit_bytes() asks for,
+ * rounded up by the region), and tell the checkers the new part is not yet
+ * part of the vector. */
+static int commit(struct mmvec *v, size_t bytes)
+{
+	size_t had = v->region.committed;
+	int rc = mmvec__region_commit(&v->region, bytes);
+
+	if (rc)
+		return rc;
+	if (v->annotate)
+		mmvec__mark_noaccess(base(v) + had, v->region.committed - had);
+	update_cap(v);
+	return 0;
+}
+
+/* Make room for new_len elements (new_len <= max_len, checked). Committed
+ * memory doubles, so the number of OS calls is logarithmic in the length;
+ * committing costs address-space bookkeeping and commit charge, not resident
+ * memory, which only grows as pages are touched. If the kernel refuses the
+ * doubled size (strict overcommit), ask for just what is needed. */
+static int grow(struct mmvec *v, size_t new_len)
+{
+	size_t need = new_len * v->elem_size; /* fits: new_len <= max_len */
+	size_t have = v->region.committed;
+	size_t target = need;
+	int rc;
+
+	if (need <= have)
+		return 0;
+	if (have > need / 2 && have <= v->region.reserved / 2)
+		target = have * 2;
+	else if (have > need / 2)
+		target = v->region.reserved;
+
+	rc = commit(v, target);
+	if (rc && target > need)
+		rc = commit(v, need);
+	return rc;
+}
+
+/* Bytes [from, to) become element storage that the caller writes in full. */
+static inline void claim(struct mmvec *v, size_t from, size_t to)
+{
+	if (v->annotate)
+		mmvec__mark_defined(base(v) + from, to - from);
+	if (to > v->hwm)
+		v->hwm = to;
+}
+
+/* Bytes [from, to) become new elements that read as zero. Only what was
+ * written before needs a memset: above the high-water mark the pages are as
+ * the kernel gave them. */
+static void claim_zeroed(struct mmvec *v, size_t from, size_t to)
+{
+	if (v->annotate)
+		mmvec__mark_defined(base(v) + from, to - from);
+	if (from < v->hwm)
+		memset(base(v) + from, 0, (to < v->hwm ? to : v->hwm) - from);
+	/* handed out for the caller to write */
+	if (to > v->hwm)
+		v->hwm = to;
+}
+
+/* Bytes [from, to) stop being elements. */
+static inline void unclaim(struct mmvec *v, size_t from, size_t to)
+{
+	if (v->annotate)
+		mmvec__mark_noaccess(base(v) + from, to - from);
+}
+
+/* Copy one element; the common sizes become single moves. */
+static inline void copy_elem(void *dst, const void *src, size_t size)
+{
+	switch (size) {
+	case 1: memcpy(dst, src, 1); break;
+	case 2: memcpy(dst, src, 2); break;
+	case 4: memcpy(dst, src, 4); break;
+	case 8: memcpy(dst, src, 8); break;
+	case 16: memcpy(dst, src, 16); break;
+	default: memcpy(dst, src, size); break;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Life cycle and getters
+ * ------------------------------------------------------------------------- */
+
+MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
+			   struct mmvec **out)
+{
+	struct mmvec *v;
+	size_t bytes, rounded;
+	int rc;
+
+	if (!out || !elem_size)
+		return -EINVAL;
+	rc = mmvec__check_flags(flags);
+	if (rc)
+		return rc;
+	if (max_len > SIZE_MAX / elem_size)
+		return -EOVERFLOW;
+	bytes = elem_size * max_len;
+	if (!mmvec__round_up(bytes, mmvec_page_size(), &rounded) ||
+	    !mmvec__round_up(elem_size, mmvec_page_size(), &rounded))
+		return -EOVERFLOW;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* The default reservation holds at least one element. */
+	rc = mmvec__region_init(&v->region, bytes, elem_size, flags);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	v->elem_size = elem_size;
+	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
+	v->annotate = mmvec__annotating();
+	*out = v;
+	return 0;
+}
+
+MMVEC_EXPORT void mmvec_free(struct mmvec *v)
+{
+	if (!v)
+		return;
+	if (v->annotate)
+		mmvec__mark_released(base(v), v->region.committed);
+	mmvec__region_fini(&v->region);
+	free(v);
+}
+
+MMVEC_EXPORT size_t mmvec_len(const struct mmvec *v)
+{
+	return v ? __atomic_load_n(&v->len, __ATOMIC_ACQUIRE) : 0;
+}
+
+MMVEC_EXPORT size_t mmvec_capacity(const struct mmvec *v)
+{
+	return v ? own_cap(v) : 0;
+}
+
+MMVEC_EXPORT size_t mmvec_max_len(const struct mmvec *v)
+{
+	return v ? v->max_len : 0;
+}
+
+MMVEC_EXPORT size_t mmvec_elem_size(const struct mmvec *v)
+{
+	return v ? v->elem_size : 0;
+}
+
+MMVEC_EXPORT void *mmvec_data(const struct mmvec *v)
+{
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return base(v);
+}
+
+MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
+{
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (i >= __atomic_load_n(&v->len, __ATOMIC_ACQUIRE)) {
+		errno = ERANGE;
+		return NULL;
+	}
+	return base(v) + i * v->elem_size;
+}
+
+/* ---------------------------------------------------------------------------
+ * Growing
+ * ------------------------------------------------------------------------- */
+
+static void *push_slow(struct mmvec *v, const void *elem)
+{
+	size_t len = own_len(v);
+	size_t new_len;
+	int rc;
+
+	rc = check_add(v, len, 1, &new_len);
+	if (!rc)
+		rc = grow(v, new_len);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	return mmvec_push(v, elem);
+}
+
+MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
+{
+	size_t len, size, off;
+	char *dst;
+
+	if (MMVEC_UNLIKELY(!v)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = own_len(v);
+	if (MMVEC_UNLIKELY(len >= own_cap(v)))
+		return push_slow(v, elem);
+
+	size = v->elem_size;
+	off = len * size;
+	dst = base(v) + off;
+	if (elem) {
+		/* elem may be an element of v: it lies below off, and nothing
+		 * moved, so it is still there. */
+		if (MMVEC_UNLIKELY(v->annotate))
+			mmvec__mark_defined(dst, size);
+		copy_elem(dst, elem, size);
+		if (off + size > v->hwm)
+			v->hwm = off + size;
+	} else {
+		claim_zeroed(v, off, off + size);
+	}
+	publish_len(v, len + 1);
+	return dst;
+}
+
+MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
+{
+	size_t len, new_len, size;
+	int rc;
+
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = own_len(v);
+	size = v->elem_size;
+	if (!n)
+		return base(v) + len * size;
+	rc = check_add(v, len, n, &new_len);
+	if (!rc)
+		rc = grow(v, new_len);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	claim_zeroed(v, len * size, new_len * size);
+	publish_len(v, new_len);
+	return base(v) + len * size;
+}
+
+MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
+{
+	size_t len, new_len, size;
+	int rc;
+
+	if (!v || (!elems && n))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	len = own_len(v);
+	size = v->elem_size;
+	rc = check_add(v, len, n, &new_len);
+	if (!rc)
+		rc = grow(v, new_len);
+	if (rc)
+		return rc;
+	claim(v, len * size, new_len * size);
+	/* memmove: elems may lie within the vector (not moved by growing) */
+	memmove(base(v) + len * size, elems, n * size);
+	publish_len(v, new_len);
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
+			      size_t n)
+{
+	size_t len, new_len, size, at, bytes, end;
+	const char *src = elems;
+	size_t before = 0; /* bytes of the source that stay below the gap */
+	int rc;
+
+	if (!v || (!elems && n))
+		return -EINVAL;
+	len = own_len(v);
+	if (i > len)
+		return -ERANGE;
+	if (!n)
+		return 0;
+	size = v->elem_size;
+	rc = check_add(v, len, n, &new_len);
+	if (!rc)
+		rc = grow(v, new_len);
+	if (rc)
+		return rc;
+
+	at = i * size;
+	bytes = n * size;
+	end = len * size;
+	claim(v, end, new_len * size);
+	memmove(base(v) + at + bytes, base(v) + at, end - at);
+
+	/* A source within the vector was split by the move: the part below the
+	 * gap stayed, the rest moved up by the gap's size. */
+	if (src >= base(v) && src < base(v) + end) {
+		size_t s = (size_t)(src - base(v));
+
+		if (s < at)
+			before = (s + bytes < at ? s + bytes : at) - s;
+		memmove(base(v) + at, src, before);
+		src = base(v) + (s + before) + bytes;
+	}
+	memmove(base(v) + at + before, src, bytes - before);
+	publish_len(v, new_len);
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
+{
+	size_t old, size;
+	int rc;
+
+	if (!v)
+		return -EINVAL;
+	rc = check_len(v, len);
+	if (rc)
+		return rc;
+	old = own_len(v);
+	size = v->elem_size;
+	if (len > old) {
+		rc = grow(v, len);
+		if (rc)
+			return rc;
+		claim_zeroed(v, old * size, len * size);
+	}
+	publish_len(v, len);
+	if (len < old)
+		unclaim(v, len * size, old * size);
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
+{
+	int rc;
+
+	if (!v)
+		return -EINVAL;
+	rc = check_len(v, len);
+	if (rc)
+		return rc;
+	/* exactly what was asked for (rounded up by the region), no doubling */
+	return commit(v, len * v->elem_size);
+}
+
+/* ---------------------------------------------------------------------------
+ * Shrinking
+ * ------------------------------------------------------------------------- */
+
+MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
+{
+	size_t len, size;
+
+	if (!v)
+		return -EINVAL;
+	len = own_len(v);
+	if (i > len || n > len - i)
+		return -ERANGE;
+	if (!n)
+		return 0;
+	size = v->elem_size;
+	memmove(base(v) + i * size, base(v) + (i + n) * size,
+		(len - i - n) * size);
+	publish_len(v, len - n);
+	unclaim(v, (len - n) * size, len * size);
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
+{
+	size_t len, size;
+
+	if (!v)
+		return -EINVAL;
+	len = own_len(v);
+	if (i >= len)
+		return -ERANGE;
+	size = v->elem_size;
+	if (i != len - 1)
+		memcpy(base(v) + i * size, base(v) + (len - 1) * size, size);
+	publish_len(v, len - 1);
+	unclaim(v, (len - 1) * size, len * size);
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
+{
+	size_t len, size;
+
+	if (!v)
+		return -EINVAL;
+	len = own_len(v);
+	if (!len)
+		return -ENOENT;
+	size = v->elem_size;
+	if (out)
+		memcpy(out, base(v) + (len - 1) * size, size);
+	publish_len(v, len - 1);
+	unclaim(v, (len - 1) * size, len * size);
+	return 0;
+}
+
+MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
+{
+	size_t len;
+
+	if (!v)
+		return;
+	len = own_len(v);
+	publish_len(v, 0);
+	unclaim(v, 0, len * v->elem_size);
+}
+
+MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
+{
+	size_t keep, had;
+	int rc;
+
+	if (!v)
+		return -EINVAL;
+	had = v->region.committed;
+	/* cannot overflow: len * elem_size <= committed, a page multiple */
+	keep = mmvec__align_up(own_len(v) * v->elem_size, v->region.page);
+	if (keep >= had)
+		return 0;
+
+	if (v->annotate)
+		mmvec__mark_released(base(v) + keep, had - keep);
+	rc = mmvec__region_decommit(&v->region, keep);
+	if (rc) {
+		if (v->annotate)
+			mmvec__mark_noaccess(base(v) + keep, had - keep);
+		return rc;
+	}
+	/* the dropped pages read as zero when committed again */
+	if (v->hwm > keep)
+		v->hwm = keep;
+	update_cap(v);
+	return 0;
+}
+
+MMVEC_EXPORT const char *mmvec_version(void)
+{
+	return MMVEC_VERSION;
+}
