@@ -15,21 +15,31 @@
 #include "mmvec-private.h"
 
 struct mmvec {
-	struct mmvec_region region;
-	size_t elem_size;
-	size_t max_len;
+	/* What mmvec_push()'s hot path reads, first and together. */
+
 	/* Written by the one writer with release stores, after the elements
 	 * below it; read by other threads with acquire loads. */
 	size_t len;
 	/* min(committed / elem_size, max_len); relaxed atomics, since readers
 	 * may ask for it while the writer grows. */
 	size_t cap;
-	/* High-water mark: bytes at or above it have never been written since
-	 * they were committed, so they still read as zero; new elements only
-	 * need zeroing below it. */
+	char *data; /* region.base, copied here to keep the hot path short */
+	/* elem_size when mmvec_push() can copy it with one move and nobody
+	 * needs telling (1, 2, 4, 8 or 16 and not annotating), else 0 */
+	size_t fast_size;
+
+	size_t elem_size;
+	size_t max_len;
+	/* High-water mark of written bytes: max(hwm, len * elem_size). Bytes
+	 * at or above it have not been written since they were committed, so
+	 * they still read as zero and new elements only need zeroing below
+	 * it. Appending raises the mark through len alone; calls that lower
+	 * len raise hwm first (keep_mark()), so the hot path never touches it.
+	 */
 	size_t hwm;
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
+	struct mmvec_region region;
 };
 
 /* ---------------------------------------------------------------------------
@@ -55,7 +65,7 @@ static inline size_t own_cap(const struct mmvec *v)
 
 static inline char *base(const struct mmvec *v)
 {
-	return v->region.base;
+	return v->data;
 }
 
 static void update_cap(struct mmvec *v)
@@ -131,47 +141,36 @@ static int grow(struct mmvec *v, size_t new_len)
 	return rc;
 }
 
-/* Bytes [from, to) become element storage that the caller writes in full. */
+/* Before the length drops: remember how far elements reached. */
+static inline void keep_mark(struct mmvec *v, size_t len)
+{
+	if (len * v->elem_size > v->hwm)
+		v->hwm = len * v->elem_size;
+}
+
+/* Bytes [from, to), from the current end on, become element storage that
+ * the caller writes in full. */
 static inline void claim(struct mmvec *v, size_t from, size_t to)
 {
 	if (v->annotate)
 		mmvec__mark_defined(base(v) + from, to - from);
-	if (to > v->hwm)
-		v->hwm = to;
 }
 
-/* Bytes [from, to) become new elements that read as zero. Only what was
- * written before needs a memset: above the high-water mark the pages are as
- * the kernel gave them. */
+/* Bytes [from, to), from the current end on, become new elements that read
+ * as zero. Only what was written before needs a memset: above the
+ * high-water mark the pages are as the kernel gave them. */
 static void claim_zeroed(struct mmvec *v, size_t from, size_t to)
 {
-	if (v->annotate)
-		mmvec__mark_defined(base(v) + from, to - from);
+	claim(v, from, to);
 	if (from < v->hwm)
 		memset(base(v) + from, 0, (to < v->hwm ? to : v->hwm) - from);
-	/* handed out for the caller to write */
-	if (to > v->hwm)
-		v->hwm = to;
 }
 
-/* Bytes [from, to) stop being elements. */
+/* Bytes [from, to) stop being elements; from is the new end. */
 static inline void unclaim(struct mmvec *v, size_t from, size_t to)
 {
 	if (v->annotate)
 		mmvec__mark_noaccess(base(v) + from, to - from);
-}
-
-/* Copy one element; the common sizes become single moves. */
-static inline void copy_elem(void *dst, const void *src, size_t size)
-{
-	switch (size) {
-	case 1: memcpy(dst, src, 1); break;
-	case 2: memcpy(dst, src, 2); break;
-	case 4: memcpy(dst, src, 4); break;
-	case 8: memcpy(dst, src, 8); break;
-	case 16: memcpy(dst, src, 16); break;
-	default: memcpy(dst, src, size); break;
-	}
 }
 
 /* ---------------------------------------------------------------------------
@@ -206,9 +205,12 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 		free(v);
 		return rc;
 	}
+	v->data = v->region.base;
 	v->elem_size = elem_size;
 	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
 	v->annotate = mmvec__annotating();
+	if (!v->annotate && elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+		v->fast_size = elem_size;
 	*out = v;
 	return 0;
 }
@@ -269,49 +271,68 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
  * Growing
  * ------------------------------------------------------------------------- */
 
-static void *push_slow(struct mmvec *v, const void *elem)
+/* Everything but the common case: growing, zeroing, annotating. */
+__attribute__((noinline)) static void *push_slow(struct mmvec *v,
+						 const void *elem)
 {
 	size_t len = own_len(v);
-	size_t new_len;
+	size_t size = v->elem_size;
+	char *dst = base(v) + len * size;
 	int rc;
 
-	rc = check_add(v, len, 1, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
-	if (rc) {
-		errno = -rc;
-		return NULL;
+	if (len >= own_cap(v)) {
+		size_t new_len;
+
+		rc = check_add(v, len, 1, &new_len);
+		if (!rc)
+			rc = grow(v, new_len);
+		if (rc) {
+			errno = -rc;
+			return NULL;
+		}
 	}
-	return mmvec_push(v, elem);
+	if (elem) {
+		claim(v, len * size, len * size + size);
+		/* elem may be an element of v: below dst, and unmoved */
+		memcpy(dst, elem, size);
+	} else {
+		claim_zeroed(v, len * size, len * size + size);
+	}
+	publish_len(v, len + 1);
+	return dst;
 }
 
 MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 {
-	size_t len, size, off;
+	size_t len;
 	char *dst;
 
 	if (MMVEC_UNLIKELY(!v)) {
 		errno = EINVAL;
 		return NULL;
 	}
+	/* The hot path: room committed, an element to copy, nobody watching.
+	 * A leaf with no stack frame: bounds check, one move, one store. */
 	len = own_len(v);
-	if (MMVEC_UNLIKELY(len >= own_cap(v)))
+	if (MMVEC_UNLIKELY(len >= own_cap(v) || !elem))
 		return push_slow(v, elem);
-
-	size = v->elem_size;
-	off = len * size;
-	dst = base(v) + off;
-	if (elem) {
-		/* elem may be an element of v: it lies below off, and nothing
-		 * moved, so it is still there. */
-		if (MMVEC_UNLIKELY(v->annotate))
-			mmvec__mark_defined(dst, size);
-		copy_elem(dst, elem, size);
-		if (off + size > v->hwm)
-			v->hwm = off + size;
-	} else {
-		claim_zeroed(v, off, off + size);
-	}
+	dst = v->data + len * v->fast_size;
+	/* Conditional branches, not a switch: a jump table is an indirect
+	 * branch, which costs as much as the rest of the call on machines with
+	 * Spectre mitigations. Other sizes need a memcpy call, and annotating
+	 * needs client requests: the slow path. */
+	if (v->fast_size == 8)
+		memcpy(dst, elem, 8);
+	else if (v->fast_size == 4)
+		memcpy(dst, elem, 4);
+	else if (v->fast_size == 16)
+		memcpy(dst, elem, 16);
+	else if (v->fast_size == 1)
+		memcpy(dst, elem, 1);
+	else if (v->fast_size == 2)
+		memcpy(dst, elem, 2);
+	else
+		return push_slow(v, elem);
 	publish_len(v, len + 1);
 	return dst;
 }
@@ -424,6 +445,8 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 		if (rc)
 			return rc;
 		claim_zeroed(v, old * size, len * size);
+	} else {
+		keep_mark(v, old);
 	}
 	publish_len(v, len);
 	if (len < old)
@@ -460,6 +483,7 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 	if (!n)
 		return 0;
 	size = v->elem_size;
+	keep_mark(v, len);
 	memmove(base(v) + i * size, base(v) + (i + n) * size,
 		(len - i - n) * size);
 	publish_len(v, len - n);
@@ -477,6 +501,7 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 	if (i >= len)
 		return -ERANGE;
 	size = v->elem_size;
+	keep_mark(v, len);
 	if (i != len - 1)
 		memcpy(base(v) + i * size, base(v) + (len - 1) * size, size);
 	publish_len(v, len - 1);
@@ -496,6 +521,7 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 	size = v->elem_size;
 	if (out)
 		memcpy(out, base(v) + (len - 1) * size, size);
+	keep_mark(v, len);
 	publish_len(v, len - 1);
 	unclaim(v, (len - 1) * size, len * size);
 	return 0;
@@ -508,6 +534,7 @@ MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 	if (!v)
 		return;
 	len = own_len(v);
+	keep_mark(v, len);
 	publish_len(v, 0);
 	unclaim(v, 0, len * v->elem_size);
 }
@@ -533,7 +560,9 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 			mmvec__mark_noaccess(base(v) + keep, had - keep);
 		return rc;
 	}
-	/* the dropped pages read as zero when committed again */
+	/* the dropped pages read as zero when committed again; what is kept
+	 * may have been written */
+	keep_mark(v, own_len(v));
 	if (v->hwm > keep)
 		v->hwm = keep;
 	update_cap(v);
