@@ -100,9 +100,9 @@ static int check_len(const struct mmvec *v, size_t len)
 	return 0;
 }
 
-/* Commit `bytes` more of the region (exactly what commit_bytes() asks for,
- * rounded up by the region), and tell the checkers the new part is not yet
- * part of the vector. */
+/* Commit at least [0, bytes) of the region (rounded up by the region), and
+ * tell the checkers the newly committed part is not yet part of the vector.
+ */
 static int commit(struct mmvec *v, size_t bytes)
 {
 	size_t had = v->region.committed;
