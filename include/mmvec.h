@@ -8,6 +8,12 @@
 
 #include <stddef.h>
 
+/**
+ * @file mmvec.h
+ * The whole public API of libmmvec: the page-reservation layer
+ * (`mmvec_region_*`) and the element-vector layer (`mmvec_*`).
+ */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -231,8 +237,8 @@ struct mmvec;
  * @return 0 on success;
  *         `-EINVAL` if @p elem_size is 0, @p out is NULL, @p flags has an
  *         unknown bit, or both huge-page flags are set;
- *         `-EOVERFLOW` if `elem_size * max_len`, rounded up to a page, does
- *         not fit in `size_t`;
+ *         `-EOVERFLOW` if `elem_size * max_len`, or @p elem_size alone,
+ *         rounded up to a page, does not fit in `size_t`;
  *         `-ENOMEM` if the OS refused the address space or the bookkeeping
  *         allocation failed.
  */
@@ -358,7 +364,7 @@ int mmvec_append(struct mmvec *v, const void *elems, size_t n);
  * @param n the number of elements
  * @return 0 on success (also when @p n is 0);
  *         `-EINVAL` if @p v is NULL, or @p elems is NULL and @p n is not 0;
- *         `-ERANGE` if `i > mmvec_len(v)`;
+ *         `-ERANGE` if `i > mmvec_len(v)`, also when @p n is 0;
  *         `-EOVERFLOW` if the new length in bytes does not fit in `size_t`;
  *         `-ENOSPC` if the new length passes mmvec_max_len();
  *         `-ENOMEM` if the OS refused to commit memory.

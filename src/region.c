@@ -76,7 +76,7 @@ static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
 	r->reserved = bytes;
 	r->committed = 0;
 	r->page = mmvec__os_page_size();
-	r->huge = (huge && bytes >= huge) ? huge : 0;
+	r->huge = huge;
 	r->flags = flags;
 	advise(r, 0, bytes);
 	return 0;

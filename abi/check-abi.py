@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""ABI checks for libmmvec.
+
+    check-abi.py symbols NM HEADER VERSION_SCRIPT SHARED_LIB [STATIC_LIB]
+        The public functions declared in HEADER, the global symbols of
+        VERSION_SCRIPT and the defined dynamic symbols of SHARED_LIB must be
+        the same set, each exported as the default version (name@@NODE) of
+        the node the version script puts it in; nothing else may be exported
+        but the version nodes themselves. With STATIC_LIB, every global
+        symbol it defines must start with "mmvec_" (public functions) or
+        "mmvec__" (internal ones), so linking it statically takes no other
+        name from a program.
+
+    check-abi.py diff ABIDIFF BASELINE SHARED_LIB HEADERS_DIR
+        Compares SHARED_LIB with the abidw BASELINE. Any change to what the
+        baseline holds (a removed function, a symbol version moved, a changed
+        parameter or return type) fails; added functions are allowed. Exit 77
+        (skipped) when SHARED_LIB is for another architecture than the
+        baseline, or when it has no DWARF and so only its symbols could be
+        compared (a symbols-only failure still fails).
+
+    check-abi.py dump ABIDW SHARED_LIB HEADERS_DIR OUTPUT
+        Writes the baseline OUTPUT from SHARED_LIB, which must carry DWARF
+        (a debug or debugoptimized build).
+"""
+
+import os
+import re
+import struct
+import subprocess
+import sys
+
+SKIP = 77
+
+# abidw's flags for the baseline: public types only (those of HEADERS_DIR),
+# and nothing that depends on where or how it was built, so that the file
+# only changes when the ABI does.
+ABIDW_FLAGS = ['--drop-private-types', '--drop-undefined-syms',
+               '--no-corpus-path', '--no-comp-dir-path', '--no-show-locs',
+               '--short-locs',
+               '--type-id-style', 'hash']
+
+# ELF e_machine values and the names libabigail gives them.
+ELF_MACHINES = {3: 'elf-intel-80386', 8: 'elf-mips', 20: 'elf-powerpc',
+                21: 'elf-powerpc-64', 22: 'elf-ibm-s390', 40: 'elf-arm',
+                62: 'elf-amd-x86_64', 183: 'elf-arm-aarch64',
+                243: 'elf-risc-v', 258: 'elf-loongarch'}
+
+
+# --------------------------------------------------------------------------
+# ELF helpers
+
+def elf_info(path):
+    """(class bits, e_machine, set of section names) of an ELF file."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:4] != b'\x7fELF':
+        raise ValueError(f'{path} is not an ELF file')
+    bits = 64 if data[4] == 2 else 32
+    end = '<' if data[5] == 1 else '>'
+    machine = struct.unpack_from(end + 'H', data, 18)[0]
+    if bits == 64:
+        shoff, = struct.unpack_from(end + 'Q', data, 40)
+        shentsize, shnum, shstrndx = struct.unpack_from(end + 'HHH', data, 58)
+        sh_fmt, name_i, off_i = end + 'IIQQQQIIQQ', 0, 4
+    else:
+        shoff, = struct.unpack_from(end + 'I', data, 32)
+        shentsize, shnum, shstrndx = struct.unpack_from(end + 'HHH', data, 46)
+        sh_fmt, name_i, off_i = end + 'IIIIIIIIII', 0, 4
+    headers = [struct.unpack_from(sh_fmt, data, shoff + i * shentsize)
+               for i in range(shnum)]
+    strtab_off = headers[shstrndx][off_i] if headers else 0
+    names = set()
+    for h in headers:
+        start = strtab_off + h[name_i]
+        names.add(data[start:data.index(b'\0', start)].decode())
+    return bits, machine, names
+
+
+def has_dwarf(path):
+    return '.debug_info' in elf_info(path)[2]
+
+
+# --------------------------------------------------------------------------
+# symbols
+
+def header_functions(path):
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
+    text = re.sub(r'//[^\n]*', ' ', text)
+    return set(re.findall(r'\b(mmvec_\w+)\s*\([^;{}]*\)\s*;', text))
+
+
+def version_script(path):
+    """{symbol: node} for the global symbols of a version script."""
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
+    text = re.sub(r'#[^\n]*', ' ', text)
+    nodes = {}
+    for m in re.finditer(r'(\w[\w.]*)\s*\{(.*?)\}\s*[\w.]*\s*;', text, re.S):
+        node, body = m.group(1), m.group(2)
+        scope = 'global'
+        for item in re.split(r'[;\s]+', body):
+            if not item:
+                continue
+            if item in ('global:', 'local:'):
+                scope = item[:-1]
+            elif scope == 'global':
+                nodes[item] = node
+    return nodes
+
+
+def nm_lines(nm, args):
+    out = subprocess.run([nm] + args, check=True, capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 3:
+            yield fields[1], fields[2]
+
+
+def check_symbols(nm, header, script, shared, static=None):
+    problems = []
+    declared = header_functions(header)
+    versions = version_script(script)
+    nodes = set(versions.values())
+    if not declared:
+        problems.append(f'{header}: no function declarations found')
+
+    for name in sorted(declared - set(versions)):
+        problems.append(f'{name}: declared in the header but not in the '
+                        'version script')
+    for name in sorted(set(versions) - declared):
+        problems.append(f'{name}: in the version script but not declared in '
+                        'the header')
+
+    exported = {}
+    for kind, sym in nm_lines(nm, ['-D', '--defined-only', shared]):
+        name, sep, version = sym.partition('@')
+        if kind == 'A' and name in nodes and not sep:
+            continue  # the version node's own definition
+        exported[name] = (kind, sym)
+    for name in sorted(set(exported) - set(versions)):
+        problems.append(f'{exported[name][1]}: exported by '
+                        f'{os.path.basename(shared)} but not in the contract')
+    for name, node in sorted(versions.items()):
+        if name not in exported:
+            problems.append(f'{name}@@{node}: not exported by '
+                            f'{os.path.basename(shared)}')
+            continue
+        kind, sym = exported[name]
+        if sym != f'{name}@@{node}':
+            problems.append(f'{sym}: must be exported as {name}@@{node}')
+        if kind != 'T':
+            problems.append(f'{sym}: symbol type {kind}, expected T (a '
+                            'function)')
+
+    if static:
+        defined = {}
+        for kind, sym in nm_lines(nm, ['-g', '--defined-only', static]):
+            defined.setdefault(sym, []).append(kind)
+        for sym in sorted(defined):
+            if not sym.startswith('mmvec_'):
+                problems.append(f'{sym}: global symbol in '
+                                f'{os.path.basename(static)} outside the '
+                                'mmvec_ namespace')
+            elif not sym.startswith('mmvec__') and sym not in declared:
+                problems.append(f'{sym}: public-looking symbol in '
+                                f'{os.path.basename(static)} that the '
+                                'header does not declare (internal names '
+                                'start with mmvec__)')
+        for name in sorted(declared - set(defined)):
+            problems.append(f'{name}: not defined in '
+                            f'{os.path.basename(static)}')
+
+    for p in problems:
+        print(p)
+    if problems:
+        print(f'{len(problems)} problem(s)')
+        return 1
+    print(f'{len(versions)} functions exported, each at its version node '
+          f'({", ".join(sorted(nodes))}); nothing else exported')
+    return 0
+
+
+# --------------------------------------------------------------------------
+# abidiff
+
+def check_diff(abidiff, baseline, shared, headers):
+    with open(baseline, encoding='utf-8') as f:
+        head = f.read(4096)
+    m = re.search(r"architecture='([^']*)'", head)
+    base_arch = m.group(1) if m else None
+    bits, machine, sections = elf_info(shared)
+    arch = ELF_MACHINES.get(machine, f'e_machine {machine}')
+    m = re.search(r"address-size='(\d+)'", head)
+    base_bits = int(m.group(1)) if m else None
+    if base_arch and (arch != base_arch or (base_bits and bits != base_bits)):
+        print(f'the baseline is for {base_arch} ({base_bits}-bit), '
+              f'{os.path.basename(shared)} for {arch} ({bits}-bit): '
+              'not comparable, skipped')
+        return SKIP
+
+    cmd = [abidiff, '--no-added-syms', '--drop-private-types',
+           '--hd2', headers, baseline, shared]
+    print('$ ' + ' '.join(cmd), flush=True)
+    rc = subprocess.run(cmd).returncode
+    # abidiff's exit status is a bit field: 1 error, 2 usage error,
+    # 4 ABI change, 8 incompatible ABI change. With --no-added-syms an added
+    # function is not a change; anything else reported is a break of the
+    # baseline's ABI (a changed return type is only bit 4, yet breaks
+    # callers).
+    if rc & 3:
+        print(f'abidiff failed to run (exit status {rc})')
+        return 1
+    if rc & 8:
+        print('INCOMPATIBLE ABI CHANGE: a function of the baseline was '
+              'removed or changed its symbol version')
+        return 1
+    if rc & 4:
+        print('ABI CHANGE: a function of the baseline changed its type. '
+              'Keep the old ABI, or bump the soname (see meson.build)')
+        return 1
+    if '.debug_info' not in sections:
+        print(f'{os.path.basename(shared)} has no DWARF: only its symbols '
+              'were compared, types were not; skipped (build with -g)')
+        return SKIP
+    print('no ABI change against the baseline')
+    return 0
+
+
+# --------------------------------------------------------------------------
+# abidw
+
+def dump(abidw, shared, headers, output):
+    if not has_dwarf(shared):
+        print(f'{shared} has no DWARF: configure the build with '
+              '--buildtype=debugoptimized (or debug) first')
+        return 1
+    cmd = [abidw, '--headers-dir', headers] + ABIDW_FLAGS + [
+        '--out-file', output, shared]
+    print('$ ' + ' '.join(cmd), flush=True)
+    rc = subprocess.run(cmd).returncode
+    if rc != 0:
+        print(f'abidw failed (exit status {rc})')
+        return 1
+    print(f'wrote {output}; review it with git diff, then commit it')
+    return 0
+
+
+def main(argv):
+    if len(argv) in (6, 7) and argv[1] == 'symbols':
+        return check_symbols(*argv[2:])
+    if len(argv) == 6 and argv[1] == 'diff':
+        return check_diff(*argv[2:])
+    if len(argv) == 6 and argv[1] == 'dump':
+        return dump(*argv[2:])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
