@@ -114,8 +114,10 @@ size_t mmvec_page_size(void);
  * the library picks the size: the machine's physical memory rounded up to a
  * power of two, halved until the OS grants a reservation (so it works under
  * Valgrind, whose mappings are limited to 32 GiB, and under `RLIMIT_AS`),
- * and never less than one page. mmvec_region_reserved() reports what was
- * granted.
+ * and never less than one page. Once a size has been refused, the library
+ * takes half of the first size granted after it, so that a scarce address
+ * space (`RLIMIT_AS`) is never used up by one default reservation.
+ * mmvec_region_reserved() reports what was granted.
  *
  * A reservation of 2 MiB or more starts on a 2 MiB boundary when the address
  * space allows it, so that transparent huge pages can form.
@@ -159,7 +161,10 @@ void mmvec_region_free(struct mmvec_region *r);
  *         `-EINVAL` if @p r is NULL;
  *         `-ENOSPC` if @p bytes is larger than mmvec_region_reserved();
  *         `-ENOMEM` if the OS refused to commit the memory (nothing is
- *         committed then).
+ *         committed then), or with #MMVEC_POPULATE could not pre-fault it.
+ *         A refused pre-fault is undone; only if undoing it also fails
+ *         does the memory stay committed, and mmvec_region_committed()
+ *         then says so.
  */
 int mmvec_region_commit(struct mmvec_region *r, size_t bytes);
 

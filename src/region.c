@@ -87,6 +87,7 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 {
 	size_t page = mmvec__os_page_size();
 	size_t min, bytes;
+	bool scarce = false;
 
 	if (max_bytes) {
 		if (!mmvec__round_up(max_bytes, page, &bytes))
@@ -103,10 +104,20 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 	 * (Valgrind allows 32 GiB per mapping, RLIMIT_AS counts PROT_NONE
 	 * reservations, many vectors share 128 TiB). */
 	for (;;) {
-		if (reserve(r, bytes, flags) == 0)
-			return 0;
+		if (reserve(r, bytes, flags) == 0) {
+			if (!scarce || bytes / 2 < min)
+				return 0;
+			/* Twice this was refused, so this may be most of what
+			 * is left (under RLIMIT_AS, all of it): take half, and
+			 * leave the rest of the program at least as much. */
+			mmvec__region_fini(r);
+			scarce = false;
+			bytes /= 2;
+			continue;
+		}
 		if (bytes == min)
 			return -ENOMEM;
+		scarce = true;
 		bytes = bytes / 2 >= min ? bytes / 2 : min;
 	}
 }

@@ -108,12 +108,15 @@ static int commit(struct mmvec *v, size_t bytes)
 	size_t had = v->region.committed;
 	int rc = mmvec__region_commit(&v->region, bytes);
 
-	if (rc)
-		return rc;
-	if (v->annotate)
-		mmvec__mark_noaccess(base(v) + had, v->region.committed - had);
-	update_cap(v);
-	return 0;
+	/* Checked even on failure: a region that could not undo a failed
+	 * populate keeps the memory committed and says so. */
+	if (v->region.committed != had) {
+		if (v->annotate)
+			mmvec__mark_noaccess(base(v) + had,
+					     v->region.committed - had);
+		update_cap(v);
+	}
+	return rc;
 }
 
 /* Make room for new_len elements (new_len <= max_len, checked). Committed
