@@ -33,6 +33,7 @@ struct mmvec_region {
 	size_t page;      /* cached page size */
 	size_t huge;      /* commit step once large; 0: page steps only */
 	unsigned flags;
+	bool budgeted;    /* a default size, counted in the shared budget */
 };
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
@@ -42,13 +43,16 @@ int mmvec__check_flags(unsigned flags);
 /* Reserve a region into caller-provided storage. flags are already checked.
  * max_bytes > 0: round up to pages (the caller checked that this does not
  * overflow) and reserve exactly that, or -ENOMEM.
- * max_bytes == 0: the default size, halved until the OS grants it, but never
- * below min_bytes (> 0, rounded up to pages); -ENOMEM below that.
+ * max_bytes == 0: the default size (physical memory rounded up to a power of
+ * two, capped by the budget all default reservations share), halved until
+ * the OS grants it, but never below min_bytes (> 0, rounded up to pages);
+ * -ENOMEM below that.
  * On failure *r is untouched. */
 int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 		       size_t min_bytes, unsigned flags);
 
-/* Release everything; *r must not be used afterwards. */
+/* Release everything; *r must not be used afterwards (but may be given to
+ * mmvec__region_init() again). */
 void mmvec__region_fini(struct mmvec_region *r);
 
 /* Commit at least [0, bytes); bytes <= r->reserved (caller checked).

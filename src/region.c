@@ -17,6 +17,17 @@
 /* Used when the OS cannot tell how much memory the machine has. */
 #define FALLBACK_PHYS_BYTES ((size_t)1 << 30)
 
+/* Default-size reservations together stay within a budget of half of
+ * x86-64's 128 TiB of user address space, each taking at most 1/64 of what
+ * is left of it, but not less than the floor. Without it, some 4,000
+ * default vectors of 32 GiB each would take all of the address space, and
+ * then malloc() fails too. Counted approximately across threads: it is a
+ * cap on greed, not an allocator. */
+#define DEFAULT_BUDGET (sizeof(size_t) >= 8 ? (size_t)1 << 46 : (size_t)1 << 30)
+#define DEFAULT_SHARE 64
+#define DEFAULT_FLOOR (sizeof(size_t) >= 8 ? (size_t)1 << 30 : (size_t)1 << 24)
+static size_t default_in_use;
+
 /* ---------------------------------------------------------------------------
  * Internal API (mmvec-private.h)
  * ------------------------------------------------------------------------- */
@@ -47,12 +58,17 @@ static size_t default_bytes(void)
 /* Give the range the region's huge-page advice. Applied to the whole
  * reservation at once, and again to a decommitted range (which is a new
  * mapping without it), so that every part of the reservation has the same
- * flags and the kernel keeps it at two VMAs. */
+ * flags and the kernel keeps it at two VMAs. A reservation smaller than a
+ * huge page can never hold one: no advice, no system call. */
 static void advise(const struct mmvec_region *r, size_t off, size_t len)
 {
+	size_t huge = mmvec__os_huge_page_size();
+
+	if (!huge || r->reserved < huge)
+		return;
 	if (r->flags & MMVEC_NO_HUGEPAGES)
 		mmvec__os_advise_huge(r->base + off, len, false);
-	else if (r->huge)
+	else
 		mmvec__os_advise_huge(r->base + off, len, true);
 }
 
@@ -78,6 +94,7 @@ static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
 	r->page = mmvec__os_page_size();
 	r->huge = huge;
 	r->flags = flags;
+	r->budgeted = false;
 	advise(r, 0, bytes);
 	return 0;
 }
@@ -86,7 +103,7 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 		       size_t min_bytes, unsigned flags)
 {
 	size_t page = mmvec__os_page_size();
-	size_t min, bytes;
+	size_t min, bytes, in_use, room;
 	bool scarce = false;
 
 	if (max_bytes) {
@@ -98,6 +115,10 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 	if (!mmvec__round_up(min_bytes ? min_bytes : 1, page, &min))
 		return -EOVERFLOW;
 	bytes = default_bytes();
+	in_use = __atomic_load_n(&default_in_use, __ATOMIC_RELAXED);
+	room = in_use < DEFAULT_BUDGET ? (DEFAULT_BUDGET - in_use) / DEFAULT_SHARE : 0;
+	while (bytes > room && bytes / 2 >= DEFAULT_FLOOR)
+		bytes /= 2;
 	if (bytes < min)
 		bytes = min;
 	/* Halve until the OS grants it: address space is finite and shared
@@ -105,8 +126,12 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 	 * reservations, many vectors share 128 TiB). */
 	for (;;) {
 		if (reserve(r, bytes, flags) == 0) {
-			if (!scarce || bytes / 2 < min)
+			if (!scarce || bytes / 2 < min) {
+				r->budgeted = true;
+				__atomic_add_fetch(&default_in_use, bytes,
+						   __ATOMIC_RELAXED);
 				return 0;
+			}
 			/* Twice this was refused, so this may be most of what
 			 * is left (under RLIMIT_AS, all of it): take half, and
 			 * leave the rest of the program at least as much. */
@@ -125,6 +150,9 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 void mmvec__region_fini(struct mmvec_region *r)
 {
 	mmvec__os_release(r->base, r->reserved);
+	if (r->budgeted)
+		__atomic_sub_fetch(&default_in_use, r->reserved, __ATOMIC_RELAXED);
+	r->budgeted = false;
 	r->base = NULL;
 	r->reserved = r->committed = 0;
 }
