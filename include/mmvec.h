@@ -36,7 +36,10 @@ extern "C" {
  *   failure. A function that returns a pointer returns NULL and sets `errno`
  *   on failure.
  * - A call that fails changes nothing: the same length, contents, capacity and
- *   committed memory as before the call.
+ *   committed memory as before the call. The one exception: with
+ *   #MMVEC_POPULATE, if pre-faulting new memory fails and the OS then also
+ *   refuses to undo the commit, the memory stays committed and the capacity
+ *   says so (length and contents are still unchanged).
  * - Where several errors apply, the first of this list wins: `EINVAL`,
  *   `ERANGE`, `EOVERFLOW`, `ENOSPC`, `ENOMEM`. `ENOENT` (pop on an empty
  *   vector) is checked right after `EINVAL`.

@@ -291,12 +291,11 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t len = own_len(v);
 	size_t size = v->elem_size;
 	char *dst = base(v) + len * size;
-	int rc;
 
 	if (len >= own_cap(v)) {
 		size_t new_len;
+		int rc = check_add(v, len, 1, &new_len);
 
-		rc = check_add(v, len, 1, &new_len);
 		if (!rc)
 			rc = grow(v, new_len);
 		if (rc) {

@@ -65,6 +65,10 @@ def parse_sym(path):
     return symbols, nodes
 
 
+SANITIZER_PREFIXES = ('__asan_', '__ubsan_', '__tsan_', '__lsan_',
+                      '__sanitizer_')
+
+
 def header_functions(path):
     text = open(path).read()
     text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
@@ -97,6 +101,9 @@ def main():
     static = nm(args.nm, '-g', '--defined-only', args.static_lib)
     static_names = {name for _, name in static}
     for name in sorted(static_names):
+        # a sanitizer build's instrumentation defines these in every object
+        if name.startswith(SANITIZER_PREFIXES):
+            continue
         if not name.startswith('mmvec_'):
             problem(f'{args.static_lib}: global symbol {name} does not '
                     'start with mmvec_')
@@ -109,7 +116,8 @@ def main():
     prog = {name for _, name in nm(args.nm, '-g', '--defined-only',
                                    args.program)}
     # name@VERSION: copy-relocated data of a shared library (stderr@GLIBC)
-    prog = {n for n in prog if '@' not in n} - toolchain
+    prog = {n for n in prog if '@' not in n
+            and not n.startswith(SANITIZER_PREFIXES)} - toolchain
     for name in sorted(prog):
         if not name.startswith('mmvec_'):
             problem(f'{args.program}: global symbol {name} does not start '

@@ -1,0 +1,90 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Differential random testing: random operation sequences on the library
+ * and on a reference model (vecmodel.c), over many seeds, element sizes 1 to
+ * 64 (and a few odd larger ones), small max_len so that -ENOSPC is hit, and
+ * every flag. A failure names its seed: rerun it alone with
+ * MMVEC_TEST_SEED=<seed>. MMVEC_TEST_SEEDS=<n> runs more (see harden.h).
+ */
+#include "harden.h"
+
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vecmodel.h"
+
+/* Growth per vector stays below this (elements * elem_size). */
+#define LIMIT_BYTES ((size_t)1 << 19)
+
+static unsigned long run_seed(uint64_t seed, unsigned long steps)
+{
+	struct vm_input in;
+	struct vm h;
+
+	vm_input_rng(&in, seed);
+	ck_assert_msg(vm_open(&h, &in, LIMIT_BYTES, NULL) == 0,
+		      "seed %" PRIu64 ": %s", seed, h.msg);
+	for (unsigned long k = 0; k < steps; k++)
+		if (vm_step(&h, &in) != 0)
+			ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
+				     "MMVEC_TEST_SEED=%" PRIu64 ")",
+				     seed, h.msg, seed);
+	vm_close(&h);
+	return steps;
+}
+
+START_TEST(differential_random)
+{
+	struct harden_seeds seeds;
+	unsigned long steps = harden_on_valgrind() ? 150 : 400;
+	unsigned long total = 0;
+	uint64_t seed;
+
+	harden_seeds_init(&seeds, 3000, 8);
+	while (harden_seeds_next(&seeds, &seed))
+		total += run_seed(seed, steps);
+	printf("differential: %" PRIu64 " seeds from %" PRIu64
+	       ", %lu operations, %.1f s\n", seeds.done, seeds.first, total,
+	       harden_now() - seeds.start);
+	if (getenv("MMVEC_TEST_VERBOSE"))
+		vm_print_stats(stdout);
+	ck_assert_uint_gt(seeds.done, 0);
+}
+END_TEST
+
+/* Long sequences on one vector reach the states short ones do not (a vector
+ * filled to max_len, shrunk and refilled many times). */
+START_TEST(differential_long)
+{
+	struct harden_seeds seeds;
+	unsigned long steps = harden_on_valgrind() ? 1500 : 20000;
+	uint64_t seed;
+
+	harden_seeds_init(&seeds, 20, 4);
+	while (harden_seeds_next(&seeds, &seed))
+		run_seed(seed ^ UINT64_C(0x4c4f4e47), steps);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("differential");
+	TCase *tc = tcase_create("random");
+	SRunner *sr;
+	int failed;
+
+	/* the time budgets bound the run; Check's default is 4 s */
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, differential_random);
+	tcase_add_test(tc, differential_long);
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
