@@ -291,3 +291,15 @@ bool vma_has_flag(const void *addr, const char *flag)
 	ck_assert_msg(found, "no VmFlags for the mapping at %p", addr);
 	return has;
 }
+
+struct mmvec *vec_new_ok(size_t es, size_t max_len, unsigned flags)
+{
+	struct mmvec *v = NULL;
+
+	ck_assert_int_eq(mmvec_new(es, max_len, flags, &v), 0);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(mmvec_len(v), 0);
+	ck_assert_uint_eq(mmvec_elem_size(v), es);
+	ck_assert_ptr_nonnull(mmvec_data(v));
+	return v;
+}

@@ -112,6 +112,10 @@ bool is_zero(const void *p, size_t n);
  * through mmvec_push(); asserts each push. */
 void push_pattern(struct mmvec *v, unsigned tag, size_t n);
 
+/* A new vector that must be created: empty, with the given element size and
+ * a data pointer. */
+struct mmvec *vec_new_ok(size_t es, size_t max_len, unsigned flags);
+
 /* Asserts that elements [from, to) of @v hold pattern @tag with index
  * (i - from + first). */
 #define ck_assert_pattern(v_, from_, to_, tag_, first_)				\

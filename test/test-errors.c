@@ -198,15 +198,6 @@ static void region_snapshot_take(struct region_snapshot *s,
 /* ------------------------------------------------------------------------ */
 /* Vectors to fail on */
 
-static struct mmvec *vec_new_ok(size_t es, size_t max_len, unsigned flags)
-{
-	struct mmvec *v = NULL;
-
-	ck_assert_int_eq(mmvec_new(es, max_len, flags, &v), 0);
-	ck_assert_ptr_nonnull(v);
-	return v;
-}
-
 /* A vector of @len pattern elements */
 static struct mmvec *vec_with(size_t es, size_t max_len, size_t len)
 {

@@ -23,15 +23,6 @@ static void setup(void)
 	page = mmvec_page_size();
 }
 
-static struct mmvec *vec_new_ok(size_t es, size_t max_len, unsigned flags)
-{
-	struct mmvec *v = NULL;
-
-	ck_assert_int_eq(mmvec_new(es, max_len, flags, &v), 0);
-	ck_assert_ptr_nonnull(v);
-	return v;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Elements never move */
 

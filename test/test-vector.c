@@ -22,18 +22,6 @@ static void setup(void)
 	page = mmvec_page_size();
 }
 
-static struct mmvec *vec_new_ok(size_t es, size_t max_len, unsigned flags)
-{
-	struct mmvec *v = NULL;
-
-	ck_assert_int_eq(mmvec_new(es, max_len, flags, &v), 0);
-	ck_assert_ptr_nonnull(v);
-	ck_assert_uint_eq(mmvec_len(v), 0);
-	ck_assert_uint_eq(mmvec_elem_size(v), es);
-	ck_assert_ptr_nonnull(mmvec_data(v));
-	return v;
-}
-
 /* Bytes the default reservation grants right now */
 static size_t default_reservation(void)
 {
