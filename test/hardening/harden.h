@@ -124,4 +124,10 @@ long harden_maps_in(const void *addr, size_t len);
  * the mapping at @addr is not, -1 if /proc/self/maps cannot be read). */
 long long harden_rw_bytes(const void *addr, size_t limit);
 
+/* Run a Check suite with Check's environment settings; returns the number
+ * of tests that failed (runner.c). check.h is not included here: its fail()
+ * macro would clash with the model's. */
+struct Suite;
+int harden_run_suite(struct Suite *s);
+
 #endif /* MMVEC_HARDEN_H */

@@ -246,7 +246,6 @@ int main(int argc, char **argv)
 	int loop = 0;
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
 	int failed;
 
 	if (argc < 3 || (strcmp(argv[1], "asan") && strcmp(argv[1], "memcheck"))) {
@@ -285,9 +284,6 @@ int main(int argc, char **argv)
 	if (tests[1])
 		tcase_add_loop_test(tc, tests[1], 0, loop);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harden_run_suite(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -73,7 +73,6 @@ int main(void)
 {
 	Suite *s = suite_create("differential");
 	TCase *tc = tcase_create("random");
-	SRunner *sr;
 	int failed;
 
 	/* the time budgets bound the run; Check's default is 4 s */
@@ -82,9 +81,6 @@ int main(void)
 	tcase_add_test(tc, differential_long);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harden_run_suite(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

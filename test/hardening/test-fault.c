@@ -773,7 +773,6 @@ int main(void)
 	Suite *s = suite_create("fault-injection");
 	TCase *tc = tcase_create("ops");
 	TCase *rnd = tcase_create("random");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 300);
@@ -800,9 +799,6 @@ int main(void)
 	tcase_add_test(rnd, random_faults);
 	suite_add_tcase(s, rnd);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harden_run_suite(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

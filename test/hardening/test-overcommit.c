@@ -336,7 +336,6 @@ int main(void)
 	const char *opt = getenv("MMVEC_TEST_STRICT_OVERCOMMIT");
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
 	int failed;
 
 	if (read_sysctl(saved, sizeof(saved)) != 0) {
@@ -388,10 +387,7 @@ int main(void)
 	tcase_add_test(tc, decommit_returns_charge);
 	tcase_add_test(tc, kernel_mprotect_keeps_charge);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harden_run_suite(s);
 	restore();
 	if (saved[0] != '2')
 		printf("vm.overcommit_memory restored to %c\n", saved[0]);

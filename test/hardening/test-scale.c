@@ -371,7 +371,6 @@ int main(void)
 {
 	Suite *s = suite_create("scale");
 	TCase *tc = tcase_create("mappings");
-	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tc, 300);
@@ -383,9 +382,6 @@ int main(void)
 	tcase_add_test(tc, many_vectors_cycling);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = harden_run_suite(s);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
