@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "mmvec-private.h"
+#include "region.h"
 #include "os.h"
 
 /* Used when the OS cannot tell how much memory the machine has. */
@@ -29,7 +29,7 @@
 static size_t default_in_use;
 
 /* ---------------------------------------------------------------------------
- * Internal API (mmvec-private.h)
+ * Internal API (region.h)
  * ------------------------------------------------------------------------- */
 
 int mmvec__check_flags(unsigned flags)

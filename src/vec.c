@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "annotate.h"
-#include "mmvec-private.h"
+#include "region.h"
 
 /* The most that growing commits (and so pre-faults) beyond what is needed
  * with MMVEC_POPULATE: one x86-64 huge page. */

@@ -1,12 +1,13 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Internal contract between the region layer (region.c) and the vector
- * layer (vec.c). Functions named mmvec__ are shared across files and not
+ * The region layer's contract: what region.c provides to the vector layer
+ * (vec.c), on top of the OS layer (os.h). Read in that order: os.h, this
+ * file, vec.c. Functions named mmvec__ are shared across files and not
  * exported from the shared library (hidden visibility, version script).
  */
-#ifndef MMVEC_PRIVATE_H
-#define MMVEC_PRIVATE_H
+#ifndef MMVEC_REGION_H
+#define MMVEC_REGION_H
 
 #include "config.h"
 
@@ -80,4 +81,4 @@ static inline bool mmvec__round_up(size_t x, size_t a, size_t *out)
 	return true;
 }
 
-#endif /* MMVEC_PRIVATE_H */
+#endif /* MMVEC_REGION_H */
