@@ -104,7 +104,11 @@ def header_functions(path):
     for m in re.finditer(r'^[A-Za-z_][^;{}#/]*?\b(mmvec_\w+)\s*\([^;]*\)\s*;',
                          text, re.M):
         funcs.setdefault(m.group(1), (normalise(m.group(0)), set()))
-    return funcs
+    # documented function-like macros (@def name(args)) are API too
+    for m in re.finditer(r'@def\s+(mmvec_\w+)\s*\(', text):
+        funcs.setdefault(m.group(1), ('', set()))
+    # mmvec__ names are the inline functions' helpers, not API
+    return {k: v for k, v in funcs.items() if not k.startswith('mmvec__')}
 
 
 def normalise(decl):
@@ -212,7 +216,7 @@ def check_header(header, version, pages):
             if func not in protos:
                 problems.append(f'{base}: SYNOPSIS has no prototype of '
                                 f'{func}')
-            elif protos[func] != decl:
+            elif decl and protos[func] != decl:  # a macro has no type
                 problems.append(f'{base}: SYNOPSIS has "{protos[func]}", the '
                                 f'header "{decl}"')
         for func in protos:

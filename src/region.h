@@ -65,6 +65,11 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes);
  * changes on failure. */
 int mmvec__region_decommit(struct mmvec_region *r, size_t bytes);
 
+/* Zero bytes [from, to) of committed memory (from <= to <= committed).
+ * Cannot fail: a long range's untouched pages are dropped rather than
+ * faulted in, and everything else is memset. */
+void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to);
+
 /* x rounded up to a multiple of the power of two a, for callers that know
  * it fits. */
 static inline size_t mmvec__align_up(size_t x, size_t a)
