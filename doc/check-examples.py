@@ -24,9 +24,9 @@ Which blocks are examples, and of which kind:
 A program is compiled with -std=c11 -Wall -Wextra -pedantic -Werror, linked,
 and run with a few lines on standard input; it must exit with status 0.
 A fragment is a piece of a function: it is compiled (not run) as the body
-of `int example(void)`, after the common headers and the DECLARATIONS the
-marker gives (the variables and types the surrounding text assumes), with
-the same warnings as errors except for unused variables. Shell blocks are
+of `int example(void)`, after the common headers and, at file scope, the
+DECLARATIONS the marker gives (the variables and types the surrounding text
+assumes), with the same warnings as errors except for unused variables. Shell blocks are
 commands for the reader, not run.
 
 Exit status: 0 when every example passes, 1 otherwise.
@@ -234,9 +234,11 @@ def check_fragment(ex, cc, include, tmp):
     with open(src, 'w', encoding='utf-8') as f:
         for h in FRAGMENT_HEADERS:
             f.write(f'#include <{h}>\n')
-        f.write('int example(void);\nint example(void)\n{\n')
+        # At file scope, so that the context's variables are initialised
+        # (to zero) and no compiler warns that the fragment reads them.
         f.write('#line 1 "(fragment context)"\n')
         f.write(ex.decls + '\n')
+        f.write('int example(void);\nint example(void)\n{\n')
         f.write(f'#line {ex.line} "{os.path.basename(ex.source)}"\n')
         f.write(ex.code)
         f.write('#line 1 "(fragment end)"\n\treturn 0;\n}\n')
