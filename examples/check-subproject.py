@@ -5,7 +5,10 @@ source tree as its libmmvec subproject.
 
     check-subproject.py MESON SOURCE_ROOT
 
-Copies examples/subproject/ to a temporary directory, copies the source tree
+First checks that README.md shows what the consumer uses: one of its ```ini
+blocks is subprojects/libmmvec.wrap (comments aside), and the dependency()
+call of each of its ```meson blocks is in the consumer's meson.build (layout
+and comments aside). Then copies examples/subproject/ to a temporary directory, copies the source tree
 into its subprojects/libmmvec/ (next to the wrap file, as a user's copy,
 release tarball or git submodule would be), then runs `meson setup` with
 --force-fallback-for=mmvec (so that an installed libmmvec cannot stand in
@@ -16,6 +19,7 @@ empty (no meson program was found), 1 otherwise.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +34,42 @@ def ignore(directory, names):
         if os.path.isdir(os.path.join(path, 'meson-private')):
             skip.add(name)
     return skip & set(names)
+
+
+def fenced(text, lang):
+    return re.findall(r'^```' + lang + r'\n(.*?)^```$', text, re.M | re.S)
+
+
+def meaningful(text, comment):
+    """The text without comments and layout."""
+    text = re.sub(comment + r'.*', '', text)
+    return re.sub(r'\s+', '', text)
+
+
+def readme_matches(root, project):
+    problems = []
+    with open(os.path.join(root, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    with open(os.path.join(project, 'subprojects', 'libmmvec.wrap'),
+              encoding='utf-8') as f:
+        wrap = meaningful(f.read(), '[#;]')
+    if not any(meaningful(b, '[#;]') == wrap for b in fenced(readme, 'ini')):
+        problems.append('README.md shows no ```ini block equal to '
+                        'examples/subproject/subprojects/libmmvec.wrap')
+    with open(os.path.join(project, 'meson.build'), encoding='utf-8') as f:
+        build = meaningful(f.read(), '#')
+    calls = []
+    for block in fenced(readme, 'meson'):
+        calls += re.findall(r'dependency\((?:[^()]|\([^()]*\))*\)',
+                            meaningful(block, '#'))
+    if not calls:
+        problems.append('README.md shows no dependency() call in a ```meson '
+                        'block')
+    for call in calls:
+        if call not in build:
+            problems.append(f'README.md shows {call}, which '
+                            'examples/subproject/meson.build does not use')
+    return problems
 
 
 def step(cmd, cwd):
@@ -58,6 +98,11 @@ def main(argv):
         wrap = os.path.join(project, 'subprojects', 'libmmvec.wrap')
         if not os.path.isfile(wrap):
             print(f'{wrap}: missing')
+            return 1
+        problems = readme_matches(root, project)
+        for p in problems:
+            print(p)
+        if problems:
             return 1
         shutil.copytree(root, os.path.join(project, 'subprojects',
                                            'libmmvec'),
