@@ -42,8 +42,8 @@ import tempfile
 PROGRAM_STDIN = 'first line\nsecond line\nthird line\n'
 RUN_TIMEOUT = 120
 
-FRAGMENT_HEADERS = ('assert.h', 'errno.h', 'stddef.h', 'stdio.h', 'stdlib.h',
-                    'string.h', 'mmvec.h')
+FRAGMENT_HEADERS = ('assert.h', 'errno.h', 'stddef.h', 'stdint.h', 'stdio.h',
+                    'stdlib.h', 'string.h', 'mmvec.h')
 
 CFLAGS = ['-std=c11', '-Wall', '-Wextra', '-pedantic', '-Werror']
 FRAGMENT_CFLAGS = CFLAGS + ['-Wno-unused-variable',
