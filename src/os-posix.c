@@ -184,20 +184,81 @@ int mmvec__os_commit(void *addr, size_t size)
 	return 0;
 }
 
+/* Whether [addr, addr + size) has a page that is not mapped at all:
+ * msync() fails with ENOMEM for unmapped addresses. */
+static bool has_hole(void *addr, size_t size)
+{
+	return msync(addr, size, MS_ASYNC) != 0 && errno == ENOMEM;
+}
+
+/* Map PROT_NONE into the holes of [addr, addr + size), replacing nothing
+ * that is mapped (someone else may have mapped into a hole already: that
+ * part is left alone, and stays reported as a hole). */
+static int fill_holes(char *addr, size_t size)
+{
+	size_t page = mmvec__os_page_size();
+	char *p;
+
+	if (!has_hole(addr, size))
+		return 0;
+#if defined(MAP_FIXED_NOREPLACE)
+	p = map_none(addr, size, MAP_FIXED_NOREPLACE);
+#elif defined(MAP_EXCL)
+	p = map_none(addr, size, MAP_FIXED | MAP_EXCL);
+#else
+	p = map_none(addr, size, 0); /* a hint, honoured where it is free */
+#endif
+	if (p == addr)
+		return 0;
+	if (p != MAP_FAILED) /* a kernel that took the flag as a hint */
+		munmap(p, size);
+	if (size == page)
+		return -ENOMEM;
+	/* partly mapped: fill each half */
+	size_t half = size / 2 & ~(page - 1);
+	int rc = fill_holes(addr, half);
+	int rc2 = fill_holes(addr + half, size - half);
+
+	return rc ? rc : rc2;
+}
+
 int mmvec__os_decommit(void *addr, size_t size)
 {
+	int err;
+
 	INJECT(MMVEC__OS_DECOMMIT, size);
 
 	/* MAP_FIXED over the range replaces it with a fresh PROT_NONE mapping:
 	 * the pages are dropped and their commit charge returned, which
 	 * mprotect(PROT_NONE) would not do, and MADV_FREE would not even
-	 * guarantee zeroes. The replacement is atomic: on failure the old
-	 * mapping stays as it was. */
+	 * guarantee zeroes. */
 	/* cppcheck-suppress leakReturnValNotUsed ; MAP_FIXED replaces part of
 	 * the reservation, which mmvec__os_release() unmaps */
-	if (map_none(addr, size, MAP_FIXED) == MAP_FAILED)
-		return errno == EINVAL ? -ENOMEM : -errno;
-	return 0;
+	if (map_none(addr, size, MAP_FIXED) != MAP_FAILED) {
+#ifdef MMVEC_FAULT_INJECTION
+		/* a test can ask for the failure described below */
+		if (injected(MMVEC__OS_DECOMMIT_HOLE, size)) {
+			munmap(addr, size);
+			errno = ENOMEM;
+			goto failed;
+		}
+#endif
+		return 0;
+	}
+#ifdef MMVEC_FAULT_INJECTION
+failed:
+#endif
+	err = errno;
+	/* Linux before 6.12 (mmap_region() in mm/mmap.c) unmaps the old range
+	 * first and may then fail to set up the new one, leaving a hole that
+	 * another mmap() could fill and that mmvec__os_release() would unmap
+	 * later. The old pages are gone then, as decommitting wanted: put
+	 * PROT_NONE back into the hole, and it is a decommit after all. */
+	if (has_hole(addr, size))
+		return fill_holes(addr, size);
+	/* Elsewhere, and for a refusal before anything was unmapped (the
+	 * vm.max_map_count limit), the old mapping is as it was. */
+	return err == EINVAL ? -ENOMEM : -err;
 }
 
 void mmvec__os_advise_huge(void *addr, size_t size, bool huge)

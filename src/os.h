@@ -44,7 +44,10 @@ void mmvec__os_release(void *addr, size_t size);
 int mmvec__os_commit(void *addr, size_t size);
 
 /* Make `[addr, addr + size)` inaccessible again, dropping its pages and
- * their commit charge: they read as zero when committed again. */
+ * their commit charge: they read as zero when committed again. A kernel
+ * that unmaps the range and then fails to remap it is repaired here (the
+ * range is PROT_NONE again, and the call succeeds); the range never stays a
+ * hole the region would still take for its own. */
 int mmvec__os_decommit(void *addr, size_t size);
 
 /* Advice on transparent huge pages for a range: `huge` true asks for them
@@ -81,6 +84,9 @@ enum mmvec__os_op {
 	MMVEC__OS_ADVISE,
 	MMVEC__OS_RELEASE,
 	MMVEC__OS_ZERO,
+	/* not a call of its own: a decommit that unmaps the range and then
+	 * fails, as Linux before 6.12 could */
+	MMVEC__OS_DECOMMIT_HOLE,
 	MMVEC__OS_NOPS,
 };
 

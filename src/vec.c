@@ -15,10 +15,6 @@
 #include "annotate.h"
 #include "region.h"
 
-/* The most that growing commits (and so pre-faults) beyond what is needed
- * with MMVEC_POPULATE: one x86-64 huge page. */
-#define POPULATE_STEP ((size_t)2 << 20)
-
 struct mmvec {
 	/* What the inline push in mmvec.h and mmvec_push()'s hot path read,
 	 * first and together. head.len is written by the one writer with
@@ -166,9 +162,13 @@ static int grow(struct mmvec *v, size_t new_len)
 	/* MMVEC_POPULATE faults in all it commits at once: doubling would make
 	 * one push pre-fault as much as the vector holds (measured: 256 MiB,
 	 * 58 ms, and payload + 134 MiB resident at 381 MiB). Grow it by at
-	 * most one more step: more OS calls, never a long stall. */
-	if ((v->region.flags & MMVEC_POPULATE) && target > have + POPULATE_STEP)
-		target = need > have + POPULATE_STEP ? need : have + POPULATE_STEP;
+	 * most one populate step (a huge page, or 2 MiB without them): more OS
+	 * calls, never a long stall. */
+	if ((v->region.flags & MMVEC_POPULATE) &&
+	    target > have + v->region.populate_step)
+		target = need > have + v->region.populate_step
+				 ? need
+				 : have + v->region.populate_step;
 
 	rc = commit(v, target);
 	if (rc && target > need)
