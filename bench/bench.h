@@ -236,17 +236,27 @@ static inline void fill(int64_t *p, size_t n, int64_t first)
 
 /* methods-mmvec.c: libmmvec */
 int seq_mmvec_push(struct bench_job *j);
+int seq_mmvec_push_fast(struct bench_job *j);
+int seq_mmvec_push_val(struct bench_job *j);
+int seq_mmvec_claim(struct bench_job *j);
 int seq_mmvec_push_nohuge(struct bench_job *j);
 int seq_mmvec_push_huge(struct bench_job *j);
 int seq_mmvec_push_populate(struct bench_job *j);
 int seq_mmvec_extend(struct bench_job *j);
 int chunks_mmvec_extend(struct bench_job *j);
+int chunks_mmvec_claim(struct bench_job *j);
 int chunks_mmvec_append(struct bench_job *j);
 int gs_mmvec(struct bench_job *j);
 int small_mmvec_push(struct bench_job *j);
+int small_mmvec_push_fast(struct bench_job *j);
+int small_mmvec_push_val(struct bench_job *j);
+int small_mmvec_claim(struct bench_job *j);
 int small_mmvec_push_maxlen(struct bench_job *j);
 int small_mmvec_check(struct bench_job *j);
 int steady_mmvec_push(struct bench_job *j);
+int steady_mmvec_push_fast(struct bench_job *j);
+int steady_mmvec_push_val(struct bench_job *j);
+int steady_mmvec_claim(struct bench_job *j);
 void free_mmvec(struct bench_job *j);
 void free_small_mmvec(struct bench_job *j);
 

@@ -56,6 +56,28 @@
  * Options
  * ------------------------------------------------------------------------- */
 
+/* "  seq         a, b, c", wrapped at 80 columns. */
+static void print_methods(FILE *f, enum workload w)
+{
+	int col = fprintf(f, "  %-11s", workload_names[w]);
+	bool first = true;
+
+	for (size_t i = 0; i < nmethods; i++) {
+		const struct method *m = &methods[i];
+		int len = (int)strlen(m->name) + (m->flags & M_OPTIONAL ? 1 : 0);
+
+		if (!(m->workloads & IN(w)))
+			continue;
+		if (!first)
+			col += fprintf(f, ",");
+		if (col + 1 + len > 79)
+			col = fprintf(f, "\n  %-11s", "") - 1;
+		col += fprintf(f, " %s%s", m->name, m->flags & M_OPTIONAL ? "*" : "");
+		first = false;
+	}
+	fprintf(f, "\n");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -91,6 +113,13 @@ static void usage(FILE *f)
 "Workloads:\n");
 	for (int w = 0; w < W_COUNT; w++)
 		fprintf(f, "  %-11s %s\n", workload_names[w], workload_titles[w]);
+	fprintf(f, "\nMethods of each workload (* only with --methods):\n");
+	for (int w = 0; w < W_COUNT; w++)
+		print_methods(f, (enum workload)w);
+	fprintf(f,
+"mmvec_push_fast and mmvec_push_val are the inline appends of mmvec.h;\n"
+"mmvec_claim claims, fills in place and publishes batches of 4096 elements\n"
+"(one batch per chunk in chunk and random, per vector in small).\n");
 }
 
 /* Split a comma-separated list. The items point into *storage; free both

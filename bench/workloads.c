@@ -48,6 +48,9 @@ static const struct kept small_stdvec = { small_stdvec_check, free_stdvec };
 
 const struct method methods[] = {
 	{ SEQ, "mmvec_push", seq_mmvec_push, &mmvec, M_LAT },
+	{ SEQ, "mmvec_push_fast", seq_mmvec_push_fast, &mmvec, M_LAT },
+	{ SEQ, "mmvec_push_val", seq_mmvec_push_val, &mmvec, M_LAT },
+	{ SEQ, "mmvec_claim", seq_mmvec_claim, &mmvec, M_LAT },
 	{ SEQ, "mmvec_extend", seq_mmvec_extend, &mmvec, 0 },
 	{ SEQ, "mmvec_append", chunks_mmvec_append, &mmvec, M_LAT },
 	{ SEQ, "realloc_push", seq_realloc_push, &cvec, M_LAT },
@@ -60,6 +63,7 @@ const struct method methods[] = {
 	{ SEQ, "mmvec_push_populate", seq_mmvec_push_populate, &mmvec, M_LAT | M_OPTIONAL },
 
 	{ CHUNKS, "mmvec_extend", chunks_mmvec_extend, &mmvec, M_LAT },
+	{ CHUNKS, "mmvec_claim", chunks_mmvec_claim, &mmvec, M_LAT },
 	{ CHUNKS, "mmvec_append", chunks_mmvec_append, &mmvec, M_LAT },
 	{ CHUNKS, "realloc_append", chunks_realloc_append, &cvec, M_LAT },
 	CXX({ CHUNKS, "stdvec_insert", chunks_stdvec_insert, &stdvec, M_LAT })
@@ -69,11 +73,17 @@ const struct method methods[] = {
 	CXX({ GS, "stdvec_shrink", gs_stdvec, &stdvec, 0 })
 
 	{ SMALL, "mmvec_push", small_mmvec_push, &small_mmvec, M_LAT },
+	{ SMALL, "mmvec_push_fast", small_mmvec_push_fast, &small_mmvec, M_LAT },
+	{ SMALL, "mmvec_push_val", small_mmvec_push_val, &small_mmvec, M_LAT },
+	{ SMALL, "mmvec_claim", small_mmvec_claim, &small_mmvec, M_LAT },
 	{ SMALL, "mmvec_push_maxlen", small_mmvec_push_maxlen, &small_mmvec, M_LAT },
 	{ SMALL, "realloc_push", small_realloc_push, &small_cvec, M_LAT },
 	CXX({ SMALL, "stdvec_push", small_stdvec_push, &small_stdvec, M_LAT })
 
 	{ STEADY, "mmvec_push", steady_mmvec_push, &mmvec, 0 },
+	{ STEADY, "mmvec_push_fast", steady_mmvec_push_fast, &mmvec, 0 },
+	{ STEADY, "mmvec_push_val", steady_mmvec_push_val, &mmvec, 0 },
+	{ STEADY, "mmvec_claim", steady_mmvec_claim, &mmvec, 0 },
 	{ STEADY, "floor_push", steady_floor_push, &cvec, 0 },
 	{ STEADY, "realloc_push", steady_realloc_push, &cvec, 0 },
 	CXX({ STEADY, "stdvec_push", steady_stdvec_push, &stdvec, 0 })
