@@ -321,7 +321,7 @@ enum workload { W_SEQ, W_CHUNK, W_RANDOM, W_GROWSHRINK, W_SMALL, W_STEADY, W_COU
 extern const char *const workload_names[W_COUNT];
 extern const char *const workload_titles[W_COUNT];
 
-#define IN(w) (1u << (w))
+#define W_BIT(w) (1u << (w))
 
 enum {
 	M_LAT = 1,      /* per-operation latency makes sense */
@@ -335,7 +335,7 @@ struct kept {
 };
 
 struct method {
-	unsigned workloads; /* IN(w) for each workload it runs in */
+	unsigned workloads; /* W_BIT(w) for each workload it runs in */
 	const char *name;
 	int (*run)(struct bench_job *j);
 	const struct kept *kept;

@@ -66,7 +66,7 @@ static void print_methods(FILE *f, enum workload w)
 		const struct method *m = &methods[i];
 		int len = (int)strlen(m->name) + (m->flags & M_OPTIONAL ? 1 : 0);
 
-		if (!(m->workloads & IN(w)))
+		if (!(m->workloads & W_BIT(w)))
 			continue;
 		if (!first)
 			col += fprintf(f, ",");

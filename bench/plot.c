@@ -86,7 +86,7 @@ void plot(const struct opts *o)
 		return;
 	}
 	for (size_t i = 0; i < nmethods; i++)
-		if ((methods[i].workloads & IN(W_SEQ)) && method_selected(o, &methods[i]))
+		if ((methods[i].workloads & W_BIT(W_SEQ)) && method_selected(o, &methods[i]))
 			ms[count++] = &methods[i];
 	snprintf(datname, sizeof(datname), "%s.dat", o->plot);
 	if (write_data(datname, o, ms, count))

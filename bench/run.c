@@ -265,7 +265,7 @@ static struct series *new_group(const struct opts *o, enum workload w,
 	for (size_t i = 0; i < nmethods; i++) {
 		const struct method *m = &methods[i];
 
-		if (!(m->workloads & IN(w)) || !method_selected(o, m))
+		if (!(m->workloads & W_BIT(w)) || !method_selected(o, m))
 			continue;
 		for (int alt = 0; alt < 2; alt++) {
 			struct series *s = &ss[k++];

@@ -169,7 +169,7 @@ int worker(int argc, char **argv)
 	w = (enum workload)rc;
 	m = rc < 0 ? NULL : find_method(w, argv[1]);
 	if (!m || !parse_count(argv[2], &n)) {
-		fprintf(stderr, "mmvec-bench: unknown variant %s %s\n", argv[0], argv[1]);
+		fprintf(stderr, "mmvec-bench: unknown method %s %s\n", argv[0], argv[1]);
 		return 2;
 	}
 	mode = strcmp(argv[3], "lat") == 0 ? MODE_LAT :

@@ -24,11 +24,11 @@ const char *const workload_titles[W_COUNT] = {
 	"steady state: memory already committed, push N after a clear",
 };
 
-#define SEQ IN(W_SEQ)
-#define CHUNKS (IN(W_CHUNK) | IN(W_RANDOM))
-#define GS IN(W_GROWSHRINK)
-#define SMALL IN(W_SMALL)
-#define STEADY IN(W_STEADY)
+#define SEQ W_BIT(W_SEQ)
+#define CHUNKS (W_BIT(W_CHUNK) | W_BIT(W_RANDOM))
+#define GS W_BIT(W_GROWSHRINK)
+#define SMALL W_BIT(W_SMALL)
+#define STEADY W_BIT(W_STEADY)
 
 static const struct kept mmvec = { NULL, free_mmvec };
 static const struct kept cvec = { NULL, free_cvec };
@@ -102,7 +102,7 @@ int find_workload(const char *name)
 const struct method *find_method(enum workload w, const char *name)
 {
 	for (size_t i = 0; i < nmethods; i++)
-		if ((methods[i].workloads & IN(w)) &&
+		if ((methods[i].workloads & W_BIT(w)) &&
 		    strcmp(methods[i].name, name) == 0)
 			return &methods[i];
 	return NULL;
