@@ -419,29 +419,25 @@ static inline struct mmvec_head *mmvec__head(struct mmvec *v)
 }
 
 #ifdef MMVEC__INLINE
-/* Whether an inline append may fill the next slot. Plain loads: only the
- * writer calls this, and it reads its own stores. */
-static inline int mmvec__has_room(struct mmvec *v, size_t elem_size)
+/* Whether an inline append may fill slot *len, the next one. Plain loads:
+ * only the writer calls this, and it reads its own stores. */
+static inline int mmvec__has_room(struct mmvec *v, size_t elem_size,
+				  size_t *len)
 {
 	struct mmvec_head *h = mmvec__head(v);
 
-	return v && h->elem_size == elem_size && h->len < h->room;
+	if (!v || h->elem_size != elem_size)
+		return 0;
+	*len = h->len;
+	return *len < h->room;
 }
 
-/* The next slot, once mmvec__has_room() said yes. */
-static inline void *mmvec__next(struct mmvec *v, size_t elem_size)
+/* Slot len becomes an element: readers that see the new length see it
+ * written. From the length read before the store, so that an element store
+ * that may alias the head (an int64_t and a size_t may) costs no reload. */
+static inline void mmvec__publish_one(struct mmvec *v, size_t len)
 {
-	struct mmvec_head *h = mmvec__head(v);
-
-	return (char *)h->data + h->len * elem_size;
-}
-
-/* Readers that see the new length see the element written before it. */
-static inline void mmvec__publish_one(struct mmvec *v)
-{
-	struct mmvec_head *h = mmvec__head(v);
-
-	__atomic_store_n(&h->len, h->len + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&mmvec__head(v)->len, len + 1, __ATOMIC_RELEASE);
 }
 #endif
 
@@ -461,11 +457,13 @@ static inline void *mmvec_push_fast(struct mmvec *v, const void *elem,
 				    size_t elem_size)
 {
 #ifdef MMVEC__INLINE
-	if (elem && mmvec__has_room(v, elem_size)) {
-		void *slot = mmvec__next(v, elem_size);
+	size_t len;
+
+	if (elem && mmvec__has_room(v, elem_size, &len)) {
+		void *slot = (char *)mmvec__head(v)->data + len * elem_size;
 
 		memcpy(slot, elem, elem_size);
-		mmvec__publish_one(v);
+		mmvec__publish_one(v, len);
 		return slot;
 	}
 #endif
@@ -482,11 +480,12 @@ static inline void *mmvec_push_fast(struct mmvec *v, const void *elem,
 	__extension__({                                                        \
 		struct mmvec *mmvec__v = (v);                                  \
 		mmvec__type_of(x) *mmvec__p;                                   \
-		if (mmvec__has_room(mmvec__v, sizeof(x))) {                    \
-			mmvec__p = (mmvec__type_of(x) *)mmvec__next(           \
-				mmvec__v, sizeof(x));                          \
+		size_t mmvec__n;                                               \
+		if (mmvec__has_room(mmvec__v, sizeof(x), &mmvec__n)) {         \
+			mmvec__p = (mmvec__type_of(x) *)mmvec__head(mmvec__v)  \
+					   ->data + mmvec__n;                  \
 			*mmvec__p = (x);                                       \
-			mmvec__publish_one(mmvec__v);                          \
+			mmvec__publish_one(mmvec__v, mmvec__n);                \
 		} else {                                                       \
 			mmvec__type_of(x) mmvec__x = (x);                      \
 			mmvec__p = (mmvec__type_of(x) *)mmvec__push_slow(      \
@@ -499,11 +498,13 @@ static inline void *mmvec_push_fast(struct mmvec *v, const void *elem,
 template <typename T>
 static inline T *mmvec__push_val(struct mmvec *v, const T &x)
 {
-	if (mmvec__has_room(v, sizeof(T))) {
-		T *p = static_cast<T *>(mmvec__next(v, sizeof(T)));
+	size_t len;
+
+	if (mmvec__has_room(v, sizeof(T), &len)) {
+		T *p = static_cast<T *>(mmvec__head(v)->data) + len;
 
 		*p = x;
-		mmvec__publish_one(v);
+		mmvec__publish_one(v, len);
 		return p;
 	}
 	T copy = x; /* x's address never escapes */

@@ -20,6 +20,33 @@
 #define MAP_ANONYMOUS MAP_ANON
 #endif
 
+/* Linux's extensions, each behind a feature test, so that the file builds
+ * and works where they are missing (FreeBSD, macOS), and so that a
+ * -Dportable=true build runs the POSIX-only path on Linux to test it. */
+#if defined(__linux__) && !MMVEC_PORTABLE
+#define USE_THP_SYSFS 1 /* /sys/kernel/mm/transparent_hugepage */
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+#define USE_MADV_HUGEPAGE 1
+#endif
+#if HAVE_MADV_POPULATE_WRITE
+#define USE_POPULATE_WRITE 1
+#endif
+#ifdef MADV_DONTNEED
+/* zeroes private anonymous pages on Linux; only a hint elsewhere */
+#define USE_DONTNEED_ZERO 1
+#endif
+#ifdef MAP_FIXED_NOREPLACE
+#define USE_FIXED_NOREPLACE 1
+#endif
+#endif
+
+/* FreeBSD's guard reservations: address space that no other mmap() takes,
+ * that accounts nothing, and that only a MAP_FIXED mapping can replace
+ * (mprotect() cannot make it accessible). */
+#if defined(MAP_GUARD) && !MMVEC_PORTABLE
+#define USE_MAP_GUARD 1
+#endif
+
 /* ---------------------------------------------------------------------------
  * Fault injection (test builds only)
  * ------------------------------------------------------------------------- */
@@ -70,7 +97,7 @@ size_t mmvec__os_page_size(void)
 static size_t read_huge_page_size(void)
 {
 	size_t size = 0;
-#ifdef __linux__
+#ifdef USE_THP_SYSFS
 	int fd = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
 		      O_RDONLY | O_CLOEXEC);
 
@@ -126,7 +153,12 @@ size_t mmvec__os_physical_memory(void)
  * writable and a refusal shows up there as ENOMEM. */
 static void *map_none(void *addr, size_t size, int extra)
 {
+#ifdef USE_MAP_GUARD
+	/* MAP_GUARD takes no other flags than MAP_FIXED and MAP_EXCL */
+	int flags = MAP_GUARD | extra;
+#else
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | extra;
+#endif
 
 	/* cppcheck-suppress invalidFunctionArg ; MAP_ANONYMOUS takes fd -1
 	 * (cppcheck 2.10's posix.cfg allows only fds >= 0) */
@@ -179,8 +211,16 @@ int mmvec__os_commit(void *addr, size_t size)
 {
 	INJECT(MMVEC__OS_COMMIT, size);
 
+#ifdef USE_MAP_GUARD
+	/* a guard is replaced, not mprotect()ed: fresh zero pages */
+	/* cppcheck-suppress invalidFunctionArg ; fd -1 with MAP_ANONYMOUS */
+	if (mmap(addr, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return -ENOMEM;
+#else
 	if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0)
 		return errno == EAGAIN ? -ENOMEM : -errno;
+#endif
 	return 0;
 }
 
@@ -201,7 +241,7 @@ static int fill_holes(char *addr, size_t size)
 
 	if (!has_hole(addr, size))
 		return 0;
-#if defined(MAP_FIXED_NOREPLACE)
+#if defined(USE_FIXED_NOREPLACE)
 	p = map_none(addr, size, MAP_FIXED_NOREPLACE);
 #elif defined(MAP_EXCL)
 	p = map_none(addr, size, MAP_FIXED | MAP_EXCL);
@@ -264,7 +304,7 @@ failed:
 void mmvec__os_advise_huge(void *addr, size_t size, bool huge)
 {
 	COUNT(MMVEC__OS_ADVISE, size);
-#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+#ifdef USE_MADV_HUGEPAGE
 	(void)madvise(addr, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #else
 	(void)addr;
@@ -277,7 +317,7 @@ int mmvec__os_populate(void *addr, size_t size)
 {
 	INJECT(MMVEC__OS_POPULATE, size);
 
-#if HAVE_MADV_POPULATE_WRITE
+#ifdef USE_POPULATE_WRITE
 	if (madvise(addr, size, MADV_POPULATE_WRITE) == 0)
 		return 0;
 	/* EINVAL: a kernel before 5.14, fall back to touching the pages */
@@ -299,7 +339,7 @@ int mmvec__os_populate(void *addr, size_t size)
  * Zeroing
  * ------------------------------------------------------------------------- */
 
-#if defined(__linux__) && defined(MADV_DONTNEED)
+#ifdef USE_DONTNEED_ZERO
 /* Clear pages [p, p + n) of a run that mincore() found resident, or drop a
  * run it found absent. On Linux, MADV_DONTNEED on private anonymous memory
  * makes the pages read as zero next time (a hint elsewhere, and MADV_FREE

@@ -77,16 +77,20 @@ bool is_power_of_two(size_t x)
 
 size_t thp_size(void)
 {
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
-			"r");
+	FILE *f;
 	unsigned long long size = 0;
 
+	/* the portable OS layer reads no /sys, and uses no huge pages */
+	if (MMVEC_PORTABLE)
+		return 0;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
 	if (!f)
 		return 0;
 	if (fscanf(f, "%llu", &size) != 1)
 		size = 0;
 	fclose(f);
-	return (size_t)size;
+	/* the library ignores huge pages above 32 MiB (64 KiB base pages) */
+	return size <= 32 * MIB ? (size_t)size : 0;
 }
 
 /* ------------------------------------------------------------------------ */

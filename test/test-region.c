@@ -604,7 +604,11 @@ static Suite *region_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, page_size);
 	tcase_add_test(tc, reserve_exact);
-	tcase_add_test(tc, reserve_aligned);
+	if (thp_size())
+		tcase_add_test(tc, reserve_aligned);
+	else
+		printf("Not run: reserve_aligned (the library uses no "
+		       "transparent huge pages here)\n");
 	tcase_add_test(tc, reserve_default);
 	tcase_add_test(tc, free_unmaps);
 	suite_add_tcase(s, tc);
@@ -638,7 +642,11 @@ static Suite *region_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, flags_valid);
 	tcase_add_test(tc, flags_invalid);
-	tcase_add_test(tc, flags_advice);
+	if (!MMVEC_PORTABLE)
+		tcase_add_test(tc, flags_advice);
+	else
+		printf("Not run: flags_advice (the portable OS layer gives no "
+		       "huge-page advice)\n");
 	tcase_add_test(tc, flags_populate);
 	tcase_add_test(tc, two_mappings);
 	tcase_add_test(tc, null_handles);

@@ -83,7 +83,9 @@ static size_t thp_size(void)
 			v = 0;
 		if (f)
 			fclose(f);
-		size = (size_t)v;
+		/* the library uses none above 32 MiB, and none at all in its
+		 * portable build */
+		size = v <= (32u << 20) && !MMVEC_PORTABLE ? (size_t)v : 0;
 	}
 	return size;
 }
