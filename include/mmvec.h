@@ -26,7 +26,9 @@ extern "C" {
  * libmmvec reserves a large range of virtual addresses once (a `PROT_NONE`
  * mapping) and turns pages of it into memory as a vector grows. Growth never
  * copies, mmvec_data() is the same pointer for the vector's whole life, and a
- * pointer to an element stays valid until that element is removed.
+ * pointer to an element stays valid until that element is removed or moved
+ * within the vector (mmvec_insert(), mmvec_erase() and mmvec_swap_remove()
+ * move elements; appending and growing never do).
  *
  * The library has two layers, both in this header:
  * - the page-reservation layer (`struct mmvec_region`): reserve, commit,
@@ -46,7 +48,8 @@ extern "C" {
  *   `ERANGE`, `EOVERFLOW`, `ENOSPC`, `ENOMEM`. `ENOENT` (pop on an empty
  *   vector) is checked right after `EINVAL`.
  * - A NULL source with a count above zero is `-EINVAL`; a count of zero is a
- *   no-op that succeeds.
+ *   no-op that succeeds, once the other arguments are valid (an index past
+ *   the length is `-ERANGE` whatever the count).
  * - Getters that cannot fail (mmvec_len(), mmvec_capacity(), ...) return 0
  *   for a NULL handle.
  * - The library never prints, never aborts and never calls exit().
@@ -61,6 +64,12 @@ extern "C" {
  * mmvec_swap_remove(), mmvec_clear(), mmvec_resize() downwards,
  * mmvec_shrink_to_fit(), mmvec_insert() which moves elements) and
  * mmvec_free() need the readers to be stopped by the caller.
+ *
+ * mmvec_extend() publishes the new length before the caller fills the new
+ * elements, so readers may see them as zeroes: to fill elements in place
+ * while others read, use mmvec_claim(), fill, then mmvec_publish().
+ * mmvec_push_fast() and mmvec_push_val() append inline, and, like every
+ * modifying call, only the one writer may call them.
  */
 
 /** Major version: changes when the ABI breaks (and with it the soname). */
@@ -71,23 +80,29 @@ extern "C" {
 #define MMVEC_VERSION_PATCH 0
 
 /**
- * Ask for transparent huge pages for the whole reservation and commit in
- * 2 MiB steps from the first commit, even for vectors the library would keep
- * on small pages (by default 2 MiB steps start once 2 MiB are committed).
+ * Ask for transparent huge pages (`MADV_HUGEPAGE`) for the whole
+ * reservation, whatever its size, and commit in whole huge pages from the
+ * first commit (by default that starts once a huge page is committed, and
+ * reservations smaller than a huge page get no advice). A huge page is the
+ * kernel's PMD size (2 MiB on x86-64); one larger than 32 MiB (512 MiB with
+ * 64 KiB base pages) is advised but not used for alignment or commit steps.
  * Combined with #MMVEC_NO_HUGEPAGES it is `-EINVAL`.
  */
 #define MMVEC_HUGEPAGES (1u << 0)
 /**
  * Never ask for transparent huge pages, and ask the kernel not to use them
- * (`MADV_NOHUGEPAGE`) even when they are enabled system-wide. Commit steps
- * stay page-sized.
+ * (`MADV_NOHUGEPAGE`, for a reservation of any size) even when they are
+ * enabled system-wide. The reservation is only page aligned, and commit
+ * steps stay page-sized.
  */
 #define MMVEC_NO_HUGEPAGES (1u << 1)
 /**
  * Pre-fault memory as it is committed (`MADV_POPULATE_WRITE`, or touching
  * each page on kernels before 5.14), so later stores into committed memory
  * never take a page fault. The memory counts in the resident set as soon as
- * it is committed.
+ * it is committed. Growing calls then commit at most one huge page (2 MiB
+ * where there are none) beyond what they need instead of doubling, so the
+ * number of OS calls grows linearly with the length.
  */
 #define MMVEC_POPULATE (1u << 2)
 
@@ -116,16 +131,20 @@ size_t mmvec_page_size(void);
  *
  * An explicit @p max_bytes is rounded up to a whole number of pages and
  * reserved exactly, or the call fails with `-ENOMEM`. When @p max_bytes is 0
- * the library picks the size: the machine's physical memory rounded up to a
- * power of two, halved until the OS grants a reservation (so it works under
- * Valgrind, whose mappings are limited to 32 GiB, and under `RLIMIT_AS`),
- * and never less than one page. Once a size has been refused, the library
- * takes half of the first size granted after it, so that a scarce address
- * space (`RLIMIT_AS`) is never used up by one default reservation.
+ * the library picks the size by one rule:
+ * - it starts at the machine's physical memory rounded up to a power of two
+ *   (in a 32-bit process at most 1 GiB);
+ * - it is halved while the OS refuses it (Valgrind's limit per mapping,
+ *   `RLIMIT_AS`, a full or fragmented address space);
+ * - it is kept only if as much address space again, and at least 128 MiB,
+ *   could still be reserved after it, so that one default reservation never
+ *   takes more than half of what is left;
+ * - it is never less than 16 MiB: when that does not fit, `-ENOMEM`.
  * mmvec_region_reserved() reports what was granted.
  *
- * A reservation of 2 MiB or more starts on a 2 MiB boundary when the address
- * space allows it, so that transparent huge pages can form.
+ * A reservation of at least a huge page (2 MiB on x86-64) starts on a
+ * huge-page boundary when the address space allows it, so that transparent
+ * huge pages can form; not with #MMVEC_NO_HUGEPAGES.
  *
  * @param max_bytes bytes to reserve, or 0 for the library default
  * @param flags 0 or a combination of #MMVEC_HUGEPAGES, #MMVEC_NO_HUGEPAGES
@@ -153,9 +172,9 @@ void mmvec_region_free(struct mmvec_region *r);
 /**
  * Make at least `[0, bytes)` of the region readable and writable.
  *
- * Memory is committed in whole pages; once 2 MiB or more are committed (or
- * from the start with #MMVEC_HUGEPAGES) in whole 2 MiB steps, capped at the
- * reservation, so that huge pages can form. Committing no more than is
+ * Memory is committed in whole pages; once a huge page (2 MiB on x86-64) or
+ * more is committed (or from the start with #MMVEC_HUGEPAGES) in whole
+ * huge pages, capped at the reservation, so that huge pages can form. Committing no more than is
  * already committed succeeds and does nothing. Newly committed memory reads
  * as zero. Under strict overcommit (`vm.overcommit_memory=2`) this is where
  * the kernel's refusal surfaces, as `-ENOMEM`.
@@ -359,7 +378,8 @@ void *mmvec_at(const struct mmvec *v, size_t i);
  *         memory
  * @note Amortised O(1); no element ever moves. Committed memory grows
  *       geometrically, so the number of OS calls is logarithmic in the
- *       length.
+ *       length, except with #MMVEC_POPULATE, where it is linear (one
+ *       commit per huge page).
  */
 void *mmvec_push(struct mmvec *v, const void *elem);
 
@@ -527,6 +547,10 @@ extern "C" {
  *         `EOVERFLOW` if the new length in bytes does not fit in `size_t`,
  *         `ENOSPC` if the new length passes mmvec_max_len(), or `ENOMEM` if
  *         the OS refused to commit memory
+ * @note The new length is published before the caller fills the elements:
+ *       not for use while other threads read the new part, which they may
+ *       see as zeroes (and the concurrent write and read is a data race).
+ *       Use mmvec_claim() and mmvec_publish() for that.
  */
 void *mmvec_extend(struct mmvec *v, size_t n);
 
