@@ -5,7 +5,7 @@
  * every element below it while the writer appends (the length is published
  * with release ordering after the elements are written).
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -154,7 +154,7 @@ static const unsigned writer_flags[] = {
 START_TEST(one_writer_two_readers)
 {
 	struct shared sh = {
-		.n = mmvec_test_slow() ? 20000 : 1000000,
+		.n = test_slow() ? 20000 : 1000000,
 	};
 	struct reader readers[NREADERS];
 
@@ -194,21 +194,15 @@ START_TEST(one_writer_two_readers)
 }
 END_TEST
 
-static Suite *concurrency_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("concurrency");
-	TCase *tc;
 
-	tc = tcase_create("readers");
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, one_writer_two_readers, 0,
-			    (int)ARRAY_LENGTH(writer_flags));
-	suite_add_tcase(s, tc);
-
+	test_add_case(s, "readers", NULL, NULL, 120,
+		      (const struct test_entry[]){
+		{ .test = one_writer_two_readers,
+		  .loop = (int)ARRAY_LENGTH(writer_flags) },
+		{ .test = NULL },
+	});
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(concurrency_suite());
 }

@@ -7,12 +7,13 @@
  * exactly as before, and a failure found by checking arguments must not have
  * called the OS at all.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "os.h"
 
 static size_t page;
@@ -20,33 +21,18 @@ static size_t page;
 /* ------------------------------------------------------------------------ */
 /* Fault injection */
 
-static struct {
-	unsigned ops;	/* bit (1 << op) for each operation to fail */
-	int err;	/* the negative errno to fail with */
-	size_t above;	/* fail only calls with a size above this */
-} inject;
+#define OP(op) FAULT_BIT(MMVEC__OS_##op)
 
-static int fault_hook(enum mmvec__os_op op, size_t size)
-{
-	if (!(inject.ops & (1u << op)) || size <= inject.above)
-		return 0;
-	return inject.err;
-}
-
-#define OP(op) (1u << MMVEC__OS_##op)
-
+/* The OS operations in @ops fail with @err when asked for more than @above
+ * bytes, until heal_os(). */
 static void fail_os(unsigned ops, int err, size_t above)
 {
-	inject.ops = ops;
-	inject.err = err;
-	inject.above = above;
-	mmvec__os_fault_hook = fault_hook;
+	faults_plan(ops, FAULT_ABOVE, above, err);
 }
 
 static void heal_os(void)
 {
-	mmvec__os_fault_hook = NULL;
-	memset(&inject, 0, sizeof(inject));
+	faults_stop();
 }
 
 static void setup(void)
@@ -912,61 +898,50 @@ START_TEST(advice_failure_ignored)
 }
 END_TEST
 
-static Suite *errors_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("errors");
-	TCase *tc;
 
-	tc = tcase_create("region");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, region_new_errors);
-	tcase_add_test(tc, region_new_default_halves);
-	tcase_add_test(tc, region_commit_errors);
-	tcase_add_test(tc, region_commit_populate_fails);
-	tcase_add_test(tc, region_decommit_errors);
-	tcase_add_test(tc, region_getters_null);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("new");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, new_errors);
-	tcase_add_test(tc, new_os_fails);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("append");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, push_errors);
-	tcase_add_test(tc, extend_errors);
-	tcase_add_test(tc, append_errors);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("modify");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, insert_errors);
-	tcase_add_test(tc, erase_errors);
-	tcase_add_test(tc, swap_remove_errors);
-	tcase_add_test(tc, pop_errors);
-	tcase_add_test(tc, resize_errors);
-	tcase_add_test(tc, reserve_errors);
-	tcase_add_test(tc, shrink_to_fit_errors);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("access");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, at_errors);
-	tcase_add_test(tc, getters_null);
-	tcase_add_test(tc, advice_failure_ignored);
-	suite_add_tcase(s, tc);
-
+	test_add_case(s, "region", setup, teardown, 30,
+		      (const struct test_entry[]){
+		{ .test = region_new_errors },
+		{ .test = region_new_default_halves },
+		{ .test = region_commit_errors },
+		{ .test = region_commit_populate_fails },
+		{ .test = region_decommit_errors },
+		{ .test = region_getters_null },
+		{ .test = NULL },
+	});
+	test_add_case(s, "new", setup, teardown, 30,
+		      (const struct test_entry[]){
+		{ .test = new_errors },
+		{ .test = new_os_fails },
+		{ .test = NULL },
+	});
+	test_add_case(s, "append", setup, teardown, 30,
+		      (const struct test_entry[]){
+		{ .test = push_errors },
+		{ .test = extend_errors },
+		{ .test = append_errors },
+		{ .test = NULL },
+	});
+	test_add_case(s, "modify", setup, teardown, 30,
+		      (const struct test_entry[]){
+		{ .test = insert_errors },
+		{ .test = erase_errors },
+		{ .test = swap_remove_errors },
+		{ .test = pop_errors },
+		{ .test = resize_errors },
+		{ .test = reserve_errors },
+		{ .test = shrink_to_fit_errors },
+		{ .test = NULL },
+	});
+	test_add_case(s, "access", setup, teardown, 30,
+		      (const struct test_entry[]){
+		{ .test = at_errors },
+		{ .test = getters_null },
+		{ .test = advice_failure_ignored },
+		{ .test = NULL },
+	});
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(errors_suite());
 }

@@ -6,7 +6,7 @@
  * committed pages faults, and the default reservation fits the address space
  * it is given.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -467,57 +467,36 @@ START_TEST(default_reservation_rlimit)
 }
 END_TEST
 
-static Suite *guarantees_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("guarantees");
-	TCase *tc;
 
-	tc = tcase_create("never-move");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, never_move_push);
-	tcase_add_test(tc, never_move_mixed);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("zero");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, zero_new_elements, 0,
-			    (int)(LEFT_NLEFTOVERS * GROW_NGROWERS *
-				  ARRAY_LENGTH(zero_sizes)));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("shrink");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, shrink_lowers_resident);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("fault");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	if (mmvec_test_forking()) {
-		tcase_add_test_raise_signal(tc, fault_past_capacity, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_past_capacity_large,
-					    SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_empty, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_after_shrink, SIGSEGV);
-	} else {
-		fprintf(stderr,
-			"note: CK_FORK=no, the 4 tests that must raise SIGSEGV are not run\n");
-	}
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("rlimit");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, default_reservation_rlimit);
-	suite_add_tcase(s, tc);
-
+	test_add_case(s, "never-move", setup, NULL, 120,
+		      (const struct test_entry[]){
+		{ .test = never_move_push },
+		{ .test = never_move_mixed },
+		{ .test = NULL },
+	});
+	test_add_case(s, "zero", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = zero_new_elements,
+		  .loop = (int)(LEFT_NLEFTOVERS * GROW_NGROWERS *
+				ARRAY_LENGTH(zero_sizes)) },
+		{ .test = NULL },
+	});
+	test_add_case(s, "shrink", setup, NULL, 60, (const struct test_entry[]){
+		{ .test = shrink_lowers_resident },
+		{ .test = NULL },
+	});
+	test_add_case(s, "fault", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = fault_past_capacity, .signal = SIGSEGV },
+		{ .test = fault_past_capacity_large, .signal = SIGSEGV },
+		{ .test = fault_empty, .signal = SIGSEGV },
+		{ .test = fault_after_shrink, .signal = SIGSEGV },
+		{ .test = NULL },
+	});
+	test_add_case(s, "rlimit", setup, NULL, 60, (const struct test_entry[]){
+		{ .test = default_reservation_rlimit },
+		{ .test = NULL },
+	});
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(guarantees_suite());
 }

@@ -3,7 +3,7 @@
  *
  * The page-reservation layer on its own, through the public API.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -129,7 +129,7 @@ START_TEST(reserve_default)
 
 	/* Without a limit in the way the first request is granted */
 	ck_assert_int_eq(getrlimit(RLIMIT_AS, &lim), 0);
-	if (!mmvec_test_on_valgrind() && lim.rlim_cur == RLIM_INFINITY)
+	if (!test_on_valgrind() && lim.rlim_cur == RLIM_INFINITY)
 		ck_assert_uint_eq(reserved, next_power_of_two(phys));
 
 	/* it is usable at both ends */
@@ -587,60 +587,42 @@ START_TEST(null_handles)
 }
 END_TEST
 
-static Suite *region_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("region");
-	TCase *tc;
 
-	tc = tcase_create("reserve");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, page_size);
-	tcase_add_test(tc, reserve_exact);
-	tcase_add_test(tc, reserve_aligned);
-	tcase_add_test(tc, reserve_default);
-	tcase_add_test(tc, free_unmaps);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("commit");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, commit_pages);
-	tcase_add_test(tc, commit_huge_steps);
-	tcase_add_test(tc, commit_whole_reservation);
-	tcase_add_test(tc, commit_past_reservation);
-	tcase_add_test(tc, decommit_pages);
-	tcase_add_test(tc, decommit_huge);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("fault");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	if (mmvec_test_forking()) {
-		tcase_add_test_raise_signal(tc, fault_uncommitted, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_past_commit, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_decommitted, SIGSEGV);
-	} else {
-		fprintf(stderr,
-			"note: CK_FORK=no, the 3 tests that must raise SIGSEGV are not run\n");
-	}
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("flags");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, flags_valid);
-	tcase_add_test(tc, flags_invalid);
-	tcase_add_test(tc, flags_advice);
-	tcase_add_test(tc, flags_populate);
-	tcase_add_test(tc, two_mappings);
-	tcase_add_test(tc, null_handles);
-	suite_add_tcase(s, tc);
-
+	test_add_case(s, "reserve", setup, NULL, 30,
+		      (const struct test_entry[]){
+		{ .test = page_size },
+		{ .test = reserve_exact },
+		{ .test = reserve_aligned },
+		{ .test = reserve_default },
+		{ .test = free_unmaps },
+		{ .test = NULL },
+	});
+	test_add_case(s, "commit", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = commit_pages },
+		{ .test = commit_huge_steps },
+		{ .test = commit_whole_reservation },
+		{ .test = commit_past_reservation },
+		{ .test = decommit_pages },
+		{ .test = decommit_huge },
+		{ .test = NULL },
+	});
+	test_add_case(s, "fault", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = fault_uncommitted, .signal = SIGSEGV },
+		{ .test = fault_past_commit, .signal = SIGSEGV },
+		{ .test = fault_decommitted, .signal = SIGSEGV },
+		{ .test = NULL },
+	});
+	test_add_case(s, "flags", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = flags_valid },
+		{ .test = flags_invalid },
+		{ .test = flags_advice },
+		{ .test = flags_populate },
+		{ .test = two_mappings },
+		{ .test = null_handles },
+		{ .test = NULL },
+	});
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(region_suite());
 }

@@ -4,7 +4,7 @@
  * Every vector function's success paths, for several element sizes, checked
  * against a plain byte array that applies the same operations.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -814,65 +814,49 @@ START_TEST(reserve_populate)
 }
 END_TEST
 
-static Suite *vector_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("vector");
 	int nsizes = (int)ARRAY_LENGTH(elem_sizes);
-	TCase *tc;
 
-	tc = tcase_create("new");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, new_explicit, 0, nsizes);
-	tcase_add_loop_test(tc, new_default, 0, nsizes);
-	tcase_add_test(tc, new_default_large_elements);
-	if (!mmvec_test_on_valgrind())
-		tcase_add_test(tc, new_default_element_past_default);
-	else
-		fprintf(stderr,
-			"note: under Valgrind, new_default_element_past_default is not run\n");
-	tcase_add_test(tc, new_flags);
-	tcase_add_loop_test(tc, accessors, 0, nsizes);
-	tcase_add_test(tc, version);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("append");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, push, 0, nsizes);
-	tcase_add_loop_test(tc, push_self, 0, nsizes);
-	tcase_add_loop_test(tc, extend, 0, nsizes);
-	tcase_add_loop_test(tc, extend_to_max, 0, nsizes);
-	tcase_add_loop_test(tc, append, 0, nsizes);
-	tcase_add_loop_test(tc, append_self, 0, nsizes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("modify");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, insert, 0, nsizes);
-	tcase_add_loop_test(tc, insert_self, 0, nsizes);
-	tcase_add_loop_test(tc, erase, 0, nsizes);
-	tcase_add_loop_test(tc, swap_remove, 0, nsizes);
-	tcase_add_loop_test(tc, pop, 0, nsizes);
-	tcase_add_loop_test(tc, clear, 0, nsizes);
-	tcase_add_loop_test(tc, resize, 0, nsizes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("memory");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, reserve, 0, nsizes);
-	tcase_add_loop_test(tc, capacity_within_max, 0, nsizes);
-	tcase_add_loop_test(tc, shrink_to_fit, 0, nsizes);
-	tcase_add_test(tc, shrink_to_fit_max_len);
-	tcase_add_test(tc, reserve_populate);
-	suite_add_tcase(s, tc);
-
+	test_add_case(s, "new", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = new_explicit, .loop = nsizes },
+		{ .test = new_default, .loop = nsizes },
+		{ .test = new_default_large_elements },
+		/* Valgrind's mappings stop at 32 GiB */
+		{ .test = new_default_element_past_default,
+		  .not_on_valgrind = true },
+		{ .test = new_flags },
+		{ .test = accessors, .loop = nsizes },
+		{ .test = version },
+		{ .test = NULL },
+	});
+	test_add_case(s, "append", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = push, .loop = nsizes },
+		{ .test = push_self, .loop = nsizes },
+		{ .test = extend, .loop = nsizes },
+		{ .test = extend_to_max, .loop = nsizes },
+		{ .test = append, .loop = nsizes },
+		{ .test = append_self, .loop = nsizes },
+		{ .test = NULL },
+	});
+	test_add_case(s, "modify", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = insert, .loop = nsizes },
+		{ .test = insert_self, .loop = nsizes },
+		{ .test = erase, .loop = nsizes },
+		{ .test = swap_remove, .loop = nsizes },
+		{ .test = pop, .loop = nsizes },
+		{ .test = clear, .loop = nsizes },
+		{ .test = resize, .loop = nsizes },
+		{ .test = NULL },
+	});
+	test_add_case(s, "memory", setup, NULL, 30, (const struct test_entry[]){
+		{ .test = reserve, .loop = nsizes },
+		{ .test = capacity_within_max, .loop = nsizes },
+		{ .test = shrink_to_fit, .loop = nsizes },
+		{ .test = shrink_to_fit_max_len },
+		{ .test = reserve_populate },
+		{ .test = NULL },
+	});
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(vector_suite());
 }

@@ -7,9 +7,8 @@
  * every flag. A failure names its seed: rerun it alone with
  * MMVEC_TEST_SEED=<seed>. MMVEC_TEST_SEEDS=<n> runs more (see harden.h).
  */
-#include "harden.h"
+#include "runner.h"
 
-#include <check.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,17 +37,17 @@ static unsigned long run_seed(uint64_t seed, unsigned long steps)
 
 START_TEST(differential_random)
 {
-	struct harden_seeds seeds;
-	unsigned long steps = harden_on_valgrind() ? 150 : 400;
+	struct test_seeds seeds;
+	unsigned long steps = test_on_valgrind() ? 150 : 400;
 	unsigned long total = 0;
 	uint64_t seed;
 
-	harden_seeds_init(&seeds, 3000, 8);
-	while (harden_seeds_next(&seeds, &seed))
+	seeds_init(&seeds, 3000, 8);
+	while (seeds_next(&seeds, &seed))
 		total += run_seed(seed, steps);
 	printf("differential: %" PRIu64 " seeds from %" PRIu64
 	       ", %lu operations, %.1f s\n", seeds.done, seeds.first, total,
-	       harden_now() - seeds.start);
+	       now_seconds() - seeds.start);
 	if (getenv("MMVEC_TEST_VERBOSE"))
 		vm_print_stats(stdout);
 	ck_assert_uint_gt(seeds.done, 0);
@@ -59,28 +58,26 @@ END_TEST
  * filled to max_len, shrunk and refilled many times). */
 START_TEST(differential_long)
 {
-	struct harden_seeds seeds;
-	unsigned long steps = harden_on_valgrind() ? 1500 : 20000;
+	struct test_seeds seeds;
+	unsigned long steps = test_on_valgrind() ? 1500 : 20000;
 	uint64_t seed;
 
-	harden_seeds_init(&seeds, 20, 4);
-	while (harden_seeds_next(&seeds, &seed))
+	seeds_init(&seeds, 20, 4);
+	while (seeds_next(&seeds, &seed))
 		run_seed(seed ^ UINT64_C(0x4c4f4e47), steps);
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("differential");
-	TCase *tc = tcase_create("random");
-	int failed;
 
 	/* the time budgets bound the run; Check's default is 4 s */
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, differential_random);
-	tcase_add_test(tc, differential_long);
-	suite_add_tcase(s, tc);
-
-	failed = harden_run_suite(s);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	test_add_case(s, "random", NULL, NULL, 600,
+		      (const struct test_entry[]){
+		{ .test = differential_random },
+		{ .test = differential_long },
+		{ .test = NULL },
+	});
+	return s;
 }

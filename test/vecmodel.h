@@ -15,7 +15,7 @@
 #ifndef MMVEC_VECMODEL_H
 #define MMVEC_VECMODEL_H
 
-#include "harden.h"
+#include "helpers.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,7 +31,7 @@ struct vm_input {
 	const uint8_t *buf; /* NULL: choices come from rng */
 	size_t len;
 	size_t pos;
-	struct harden_rng rng;
+	struct test_rng rng;
 };
 
 void vm_input_rng(struct vm_input *in, uint64_t seed);
@@ -82,7 +82,7 @@ struct vm {
 
 	unsigned char *buf;   /* source buffers and pop output */
 	size_t buf_alloc;
-	struct harden_rng fill; /* element bytes, seeded from the input */
+	struct test_rng fill; /* element bytes, seeded from the input */
 
 	const struct vm_faults *faults;
 	unsigned long step;

@@ -1,17 +1,18 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Helpers shared by the Check suites: the runner, snapshots to assert that
- * a failed call changed nothing, element patterns, and probes of what the
- * kernel has mapped (mincore, /proc/self/smaps).
+ * The Check side of the test helpers: the one runner every test program
+ * uses, tests run in a forked child, assertions for loops, snapshots to
+ * assert that a failed call changed nothing, and asserting probes of what
+ * the kernel has mapped.
  *
- * Every test file includes this header first: it pulls in config.h, which
- * defines _GNU_SOURCE before any system header.
+ * Every test program includes this header first: through helpers.h it
+ * pulls in config.h, which defines _GNU_SOURCE before any system header.
  */
-#ifndef MMVEC_TEST_COMMON_H
-#define MMVEC_TEST_COMMON_H
+#ifndef MMVEC_TEST_RUNNER_H
+#define MMVEC_TEST_RUNNER_H
 
-#include "config.h"
+#include "helpers.h"
 
 #include <check.h>
 #include <errno.h>
@@ -21,15 +22,6 @@
 #include <string.h>
 
 #include "mmvec.h"
-
-#define ARRAY_LENGTH(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A pointer no call may write to an out parameter it is given on failure */
-#define BAD_PTR ((void *)(uintptr_t)0x5e5e5e50)
-
-#define KIB ((size_t)1024)
-#define MIB (KIB * 1024)
-#define GIB (MIB * 1024)
 
 /* ------------------------------------------------------------------------ */
 /* Assertions for loops
@@ -68,45 +60,49 @@
 	} while (0)
 
 /* ------------------------------------------------------------------------ */
-/* Running */
+/* Running
+ *
+ * runner.c holds main(): it runs the one suite each test program builds
+ * with test_suite(), under CK_ENV's settings (CK_VERBOSITY, CK_FORK,
+ * CK_RUN_CASE, ...), and exits 0 only if no test failed.
+ */
 
-/* Runs every test of @s (CK_VERBOSITY picks the output), frees the runner
- * and returns the process exit status: EXIT_SUCCESS only if none failed. */
-int mmvec_test_run(Suite *s);
+/* Defined by each test program: its suite. @argc and @argv are main()'s;
+ * a program that cannot run here exits with test_skip(). */
+Suite *test_suite(int argc, char **argv);
+
+/* One row of a test case's table. */
+struct test_entry {
+	const TTest *test;   /* NULL ends the table */
+	int loop;            /* > 0: runs with _i from 0 to loop - 1 */
+	int signal;          /* > 0: must raise it, only run with CK_FORK */
+	bool not_on_valgrind; /* not run under Valgrind (the table says why) */
+};
+
+/* Adds the test case @name to @s: the tests of @tests, each with @timeout
+ * seconds and the fixture @setup/@teardown (either may be NULL). A test
+ * that cannot run in this process is not added, and a line says so: never
+ * counted as passed. */
+void test_add_case(Suite *s, const char *name, void (*setup)(void),
+		   void (*teardown)(void), double timeout,
+		   const struct test_entry *tests);
 
 /* True if Check runs each test in a forked child (CK_FORK unset or not
  * "no"): only then can a test that must crash be added. */
-bool mmvec_test_forking(void);
+bool test_forking(void);
 
-/* True when running under Valgrind, or when MMVEC_TEST_SLOW is set in the
- * environment: tests then use fewer elements, never fewer checks. */
-bool mmvec_test_slow(void);
+/* Runs test @t in a forked child under its own Check runner (so that its
+ * assertions, and anything it does to the process, stay in the child
+ * whatever CK_FORK says), killed by SIGALRM after @seconds. The child exits
+ * 0 if the test passed, 1 if it failed (printing why), 2 if it did not run.
+ * Returns the wait status. */
+int test_run_in_child(const TTest *t, unsigned seconds);
 
-/* True when running under Valgrind (always false without memcheck.h). */
-bool mmvec_test_on_valgrind(void);
-
-/* ------------------------------------------------------------------------ */
-/* Page arithmetic */
-
-size_t round_up(size_t x, size_t a);
-size_t round_down(size_t x, size_t a);
-bool is_power_of_two(size_t x);
-
-/* The transparent huge page size the kernel reports, or 0 if it has none
- * (sysfs hpage_pmd_size unreadable). */
-size_t thp_size(void);
+/* Prints "SKIP: @why" and exits with TEST_SKIP. */
+__attribute__((noreturn)) void test_skip(const char *why);
 
 /* ------------------------------------------------------------------------ */
-/* Element patterns: byte b of element i reads pattern_byte(tag, i, b). */
-
-static inline unsigned char pattern_byte(unsigned tag, size_t i, size_t b)
-{
-	return (unsigned char)(tag * 37u + i * 131u + b * 7u + 1u);
-}
-
-void pattern_fill(void *elem, size_t elem_size, unsigned tag, size_t i);
-bool pattern_check(const void *elem, size_t elem_size, unsigned tag, size_t i);
-bool is_zero(const void *p, size_t n);
+/* Vectors */
 
 /* Appends @n elements with pattern @tag (the k-th new element gets index k)
  * through mmvec_push(); asserts each push. */
@@ -162,26 +158,24 @@ void vec_snapshot_release(struct vec_snapshot *s);
 	} while (0)
 
 /* ------------------------------------------------------------------------ */
-/* What the kernel has mapped */
+/* What the kernel has mapped, asserting that it can be read */
 
 /* Number of resident pages among those overlapping [addr, addr + len), by
- * mincore(); asserts that mincore succeeds. */
+ * mincore(). */
 size_t resident_pages(const void *addr, size_t len);
 
-/* Rss of the whole process in KiB from /proc/self/smaps_rollup, or -1 if
- * the file cannot be read. */
+/* Rss of the whole process in KiB from /proc/self/smaps_rollup. */
 long rss_kib(void);
 
-/* Number of mappings (VMAs) in /proc/self/maps that overlap
- * [addr, addr + len); asserts that the file can be read. */
+/* Number of mappings (VMAs) that overlap [addr, addr + len). */
 unsigned vma_count(const void *addr, size_t len);
 
-/* True if the VMA containing @addr is readable or writable, false if it is
- * PROT_NONE or if nothing is mapped there. */
+/* True if the mapping containing @addr is readable or writable, false if it
+ * is PROT_NONE or if nothing is mapped there. */
 bool vma_accessible(const void *addr);
 
-/* True if the VMA containing @addr lists @flag (e.g. "hg", "nh") in its
- * VmFlags line of /proc/self/smaps; asserts that the VMA is found. */
+/* True if the mapping containing @addr lists @flag (e.g. "hg", "nh") in its
+ * VmFlags line of /proc/self/smaps; asserts that the mapping is found. */
 bool vma_has_flag(const void *addr, const char *flag);
 
-#endif /* MMVEC_TEST_COMMON_H */
+#endif /* MMVEC_TEST_RUNNER_H */

@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Linked against the static library, so that check-symbols.py can see what
- * a static link pulls into a program. It calls every public function, so
+ * Linked against the static library, so that check-abi.py can see what a
+ * static link pulls into a program. It calls every public function, so
  * every object file of the library is linked in, and exits 0 if they
  * behave.
  */

@@ -44,7 +44,7 @@ uint64_t vm_below(struct vm_input *in, uint64_t n)
 	if (n <= 1)
 		return 0;
 	if (!in->buf)
-		return harden_rng_below(&in->rng, n);
+		return rng_below(&in->rng, n);
 	/* as many input bytes as n - 1 needs */
 	for (uint64_t span = n - 1; span; span >>= 8)
 		v = (v << 8) | (in->pos < in->len ? in->buf[in->pos++] : 0);
@@ -92,7 +92,7 @@ static void random_bytes(struct vm *h, void *p, size_t n)
 	unsigned char *c = p;
 
 	while (n) {
-		uint64_t r = harden_rng_next(&h->fill);
+		uint64_t r = rng_next(&h->fill);
 		size_t k = n < sizeof(r) ? n : sizeof(r);
 
 		memcpy(c, &r, k);
@@ -346,7 +346,7 @@ static int check_populated(struct vm *h)
 static int check_kernel(struct vm *h)
 {
 	size_t limit = (h->max_len * h->es + h->page - 1) / h->page * h->page;
-	long long rw = harden_rw_bytes(h->data, limit);
+	long long rw = maps_rw_bytes(h->data, limit);
 	size_t want;
 
 	if (rw < 0)
@@ -1013,7 +1013,7 @@ int vm_open(struct vm *h, struct vm_input *in, size_t limit_bytes,
 		/* The default reservation is tens of GiB; under Valgrind with
 		 * --track-origins=yes mapping and unmapping it takes over a
 		 * minute each, so there the tests keep to explicit sizes. */
-		max_len = harden_on_valgrind() ? 1 + (size_t)vm_below(in, most)
+		max_len = test_on_valgrind() ? 1 + (size_t)vm_below(in, most)
 					       : 0;
 		break;
 	case 1: case 2: case 3: max_len = 1 + (size_t)vm_below(in, 8); break;
