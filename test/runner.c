@@ -5,6 +5,7 @@
  */
 #include "runner.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -26,30 +27,52 @@ int main(int argc, char **argv)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-void test_add_case(Suite *s, const char *name, void (*setup)(void),
-		   void (*teardown)(void), double timeout,
-		   const struct test_entry *tests)
+TCase *test_case(Suite *s, const char *name, void (*setup)(void),
+		 void (*teardown)(void), double timeout)
 {
 	TCase *tc = tcase_create(name);
 
 	if (setup || teardown)
 		tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, timeout);
-	for (const struct test_entry *t = tests; t->test; t++) {
-		if (t->signal && !test_forking()) {
-			printf("note: CK_FORK=no, %s (must raise signal %d) is "
-			       "not run\n", t->test->name, t->signal);
-		} else if (t->not_on_valgrind && test_on_valgrind()) {
-			printf("note: under Valgrind, %s is not run\n",
-			       t->test->name);
-		} else if (t->signal) {
-			tcase_add_test_raise_signal(tc, t->test, t->signal);
-		} else {
-			tcase_add_loop_test(tc, t->test, 0,
-					    t->loop > 0 ? t->loop : 1);
-		}
-	}
 	suite_add_tcase(s, tc);
+	return tc;
+}
+
+void test_add(TCase *tc, int loop, ...)
+{
+	const TTest *t;
+	va_list ap;
+
+	va_start(ap, loop);
+	while ((t = va_arg(ap, const TTest *)))
+		tcase_add_loop_test(tc, t, 0, loop);
+	va_end(ap);
+}
+
+void test_add_signal(TCase *tc, int signal, ...)
+{
+	bool forking = test_forking();
+	const TTest *t;
+	va_list ap;
+
+	va_start(ap, signal);
+	while ((t = va_arg(ap, const TTest *))) {
+		if (forking)
+			tcase_add_test_raise_signal(tc, t, signal);
+		else
+			printf("note: CK_FORK=no, %s (must raise signal %d) "
+			       "is not run\n", t->name, signal);
+	}
+	va_end(ap);
+}
+
+void test_add_not_on_valgrind(TCase *tc, const TTest *t)
+{
+	if (test_on_valgrind())
+		printf("note: under Valgrind, %s is not run\n", t->name);
+	else
+		tcase_add_test(tc, t);
 }
 
 bool test_forking(void)

@@ -59,6 +59,14 @@
 				     #x_, #y_, fx_, fy_);			\
 	} while (0)
 
+/* A call that returns a pointer returns NULL and sets errno to @err_ */
+#define ck_assert_null_errno(call_, err_)					\
+	do {									\
+		errno = 0;							\
+		ck_assert_ptr_null(call_);					\
+		ck_assert_int_eq(errno, (err_));				\
+	} while (0)
+
 /* ------------------------------------------------------------------------ */
 /* Running
  *
@@ -71,21 +79,22 @@
  * a program that cannot run here exits with test_skip(). */
 Suite *test_suite(int argc, char **argv);
 
-/* One row of a test case's table. */
-struct test_entry {
-	const TTest *test;   /* NULL ends the table */
-	int loop;            /* > 0: runs with _i from 0 to loop - 1 */
-	int signal;          /* > 0: must raise it, only run with CK_FORK */
-	bool not_on_valgrind; /* not run under Valgrind (the table says why) */
-};
+/* A new test case of @s named @name: each of its tests gets @timeout
+ * seconds and the fixture @setup/@teardown (either may be NULL). */
+TCase *test_case(Suite *s, const char *name, void (*setup)(void),
+		 void (*teardown)(void), double timeout);
 
-/* Adds the test case @name to @s: the tests of @tests, each with @timeout
- * seconds and the fixture @setup/@teardown (either may be NULL). A test
- * that cannot run in this process is not added, and a line says so: never
- * counted as passed. */
-void test_add_case(Suite *s, const char *name, void (*setup)(void),
-		   void (*teardown)(void), double timeout,
-		   const struct test_entry *tests);
+/* Adds the tests given up to NULL, each run with _i from 0 to @loop - 1. */
+__attribute__((sentinel)) void test_add(TCase *tc, int loop, ...);
+
+/* Adds the tests given up to NULL, each of which must raise @signal: only
+ * when Check forks (test_forking()); otherwise a line says they are not
+ * run, never counted as passed. */
+__attribute__((sentinel)) void test_add_signal(TCase *tc, int signal, ...);
+
+/* Adds test @t unless this process runs under Valgrind, where a line says
+ * it is not run. */
+void test_add_not_on_valgrind(TCase *tc, const TTest *t);
 
 /* True if Check runs each test in a forked child (CK_FORK unset or not
  * "no"): only then can a test that must crash be added. */
@@ -103,6 +112,14 @@ __attribute__((noreturn)) void test_skip(const char *why);
 
 /* ------------------------------------------------------------------------ */
 /* Vectors */
+
+/* Every valid combination of the flags, to initialise an array */
+#define VALID_FLAG_SETS								\
+	{									\
+		0, MMVEC_HUGEPAGES, MMVEC_NO_HUGEPAGES, MMVEC_POPULATE,		\
+		MMVEC_HUGEPAGES | MMVEC_POPULATE,				\
+		MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,				\
+	}
 
 /* Appends @n elements with pattern @tag (the k-th new element gets index k)
  * through mmvec_push(); asserts each push. */

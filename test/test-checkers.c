@@ -235,8 +235,10 @@ END_TEST
 
 Suite *test_suite(int argc, char **argv)
 {
-	struct test_entry tests[3] = { { .test = NULL } };
+	const TTest *tests[2] = { NULL, NULL };
+	int loop = 0;
 	Suite *s;
+	TCase *tc;
 
 	if (argc < 3 || (strcmp(argv[1], "asan") && strcmp(argv[1], "memcheck"))) {
 		fprintf(stderr, "usage: test-checkers asan|memcheck HELPER "
@@ -248,10 +250,10 @@ Suite *test_suite(int argc, char **argv)
 #ifndef TEST_ASAN
 		test_skip("not an AddressSanitizer build");
 #else
-		tests[0].test = asan_inside_not_reported;
-		tests[1].test = asan_past_end_reported;
-		tests[1].loop = (int)(ARRAY_LENGTH(scenario_names) *
-				      ARRAY_LENGTH(scenario_sizes));
+		tests[0] = asan_inside_not_reported;
+		tests[1] = asan_past_end_reported;
+		loop = (int)(ARRAY_LENGTH(scenario_names) *
+			     ARRAY_LENGTH(scenario_sizes));
 #endif
 	} else {
 #if defined(TEST_ASAN) || defined(TEST_TSAN)
@@ -263,11 +265,14 @@ Suite *test_suite(int argc, char **argv)
 		valgrind = argc > 3 ? argv[3] : "";
 		if (!*valgrind || access(valgrind, X_OK) != 0)
 			test_skip("valgrind is not installed");
-		tests[0].test = memcheck_reports_past_end;
+		tests[0] = memcheck_reports_past_end;
 #endif
 	}
 
 	s = suite_create("checkers");
-	test_add_case(s, "reports", NULL, NULL, 300, tests);
+	tc = test_case(s, "reports", NULL, NULL, 300);
+	test_add(tc, 1, tests[0], NULL);
+	if (tests[1])
+		test_add(tc, loop, tests[1], NULL);
 	return s;
 }

@@ -197,12 +197,9 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("concurrency");
+	TCase *tc = test_case(s, "readers", NULL, NULL, 120);
 
-	test_add_case(s, "readers", NULL, NULL, 120,
-		      (const struct test_entry[]){
-		{ .test = one_writer_two_readers,
-		  .loop = (int)ARRAY_LENGTH(writer_flags) },
-		{ .test = NULL },
-	});
+	test_add(tc, (int)ARRAY_LENGTH(writer_flags), one_writer_two_readers,
+		 NULL);
 	return s;
 }

@@ -20,17 +20,11 @@
 
 static unsigned long run_seed(uint64_t seed, unsigned long steps)
 {
-	struct vm_input in;
 	struct vm h;
 
-	vm_input_rng(&in, seed);
-	ck_assert_msg(vm_open(&h, &in, LIMIT_BYTES, NULL) == 0,
-		      "seed %" PRIu64 ": %s", seed, h.msg);
-	for (unsigned long k = 0; k < steps; k++)
-		if (vm_step(&h, &in) != 0)
-			ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
-				     "MMVEC_TEST_SEED=%" PRIu64 ")",
-				     seed, h.msg, seed);
+	if (vm_run(&h, seed, LIMIT_BYTES, NULL, 0, steps) != 0)
+		ck_abort_msg("seed %" PRIu64 ": %s (rerun with MMVEC_TEST_SEED=%"
+			     PRIu64 ")", seed, h.msg, seed);
 	vm_close(&h);
 	return steps;
 }
@@ -71,13 +65,9 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("differential");
-
 	/* the time budgets bound the run; Check's default is 4 s */
-	test_add_case(s, "random", NULL, NULL, 600,
-		      (const struct test_entry[]){
-		{ .test = differential_random },
-		{ .test = differential_long },
-		{ .test = NULL },
-	});
+	TCase *tc = test_case(s, "random", NULL, NULL, 600);
+
+	test_add(tc, 1, differential_random, differential_long, NULL);
 	return s;
 }

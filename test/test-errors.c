@@ -393,9 +393,7 @@ END_TEST
 
 START_TEST(region_getters_null)
 {
-	errno = 0;
-	ck_assert_ptr_null(mmvec_region_base(NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_region_base(NULL), EINVAL);
 	ck_assert_uint_eq(mmvec_region_reserved(NULL), 0);
 	ck_assert_uint_eq(mmvec_region_committed(NULL), 0);
 	mmvec_region_free(NULL);
@@ -487,12 +485,8 @@ START_TEST(push_errors)
 	struct mmvec *v;
 	unsigned char elem[8] = { 0 };
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push(NULL, elem));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push(NULL, NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_push(NULL, elem), EINVAL);
+	ck_assert_null_errno(mmvec_push(NULL, NULL), EINVAL);
 
 	/* ENOSPC, also when the OS would fail too */
 	v = vec_with(8, 37, 37);
@@ -534,12 +528,8 @@ START_TEST(extend_errors)
 {
 	struct mmvec *v;
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_extend(NULL, 0));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_extend(NULL, SIZE_MAX));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_extend(NULL, 0), EINVAL);
+	ck_assert_null_errno(mmvec_extend(NULL, SIZE_MAX), EINVAL);
 
 	/* EOVERFLOW: the new length in bytes does not fit; ENOSPC when it
 	 * does but passes max_len */
@@ -751,28 +741,41 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Length and memory */
 
-START_TEST(resize_errors)
+/* The errors of a call that takes a length, mmvec_resize() or
+ * mmvec_reserve(): EINVAL, EOVERFLOW and ENOSPC before the OS is asked
+ * (which would fail), ENOMEM when the next element needs memory. Returns
+ * the vector at capacity with commits failing, for the caller's own
+ * checks. */
+static struct mmvec *length_errors(int (*call)(struct mmvec *, size_t))
 {
 	struct mmvec *v;
 
-	ck_assert_int_eq(mmvec_resize(NULL, 0), -EINVAL);
-	ck_assert_int_eq(mmvec_resize(NULL, SIZE_MAX), -EINVAL);
+	ck_assert_int_eq(call(NULL, 0), -EINVAL);
+	ck_assert_int_eq(call(NULL, SIZE_MAX), -EINVAL);
 
 	v = vec_with(8, 1000, 10);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX), -EOVERFLOW);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX / 8), -ENOSPC);
-	ck_fails(v, mmvec_resize(v, 1001), -ENOSPC);
-	fail_os(OP(COMMIT), -ENOMEM, 0);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
-	ck_fails(v, mmvec_resize(v, 1001), -ENOSPC);
+	for (int os_fails = 0; os_fails < 2; os_fails++) {
+		if (os_fails)
+			fail_os(OP(COMMIT) | OP(POPULATE), -ENOMEM, 0);
+		ck_fails(v, call(v, SIZE_MAX), -EOVERFLOW);
+		ck_fails(v, call(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
+		ck_fails(v, call(v, SIZE_MAX / 8), -ENOSPC);
+		ck_fails(v, call(v, 1001), -ENOSPC);
+	}
 	heal_os();
 	mmvec_free(v);
 
 	v = vec_at_capacity(8, 100000, 0, 1);
 	fail_os(OP(COMMIT), -ENOMEM, 0);
-	ck_fails(v, mmvec_resize(v, mmvec_len(v) + 1), -ENOMEM);
-	ck_fails(v, mmvec_resize(v, 100000), -ENOMEM);
+	ck_fails(v, call(v, mmvec_len(v) + 1), -ENOMEM);
+	ck_fails(v, call(v, 100000), -ENOMEM);
+	return v;
+}
+
+START_TEST(resize_errors)
+{
+	struct mmvec *v = length_errors(mmvec_resize);
+
 	/* down and to the same length need no memory */
 	ck_noop(v, mmvec_resize(v, mmvec_len(v)));
 	ck_assert_int_eq(mmvec_resize(v, 1), 0);
@@ -785,26 +788,8 @@ END_TEST
 
 START_TEST(reserve_errors)
 {
-	struct mmvec *v;
+	struct mmvec *v = length_errors(mmvec_reserve);
 
-	ck_assert_int_eq(mmvec_reserve(NULL, 0), -EINVAL);
-	ck_assert_int_eq(mmvec_reserve(NULL, SIZE_MAX), -EINVAL);
-
-	v = vec_with(8, 1000, 10);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX), -EOVERFLOW);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX / 8), -ENOSPC);
-	ck_fails(v, mmvec_reserve(v, 1001), -ENOSPC);
-	fail_os(OP(COMMIT) | OP(POPULATE), -ENOMEM, 0);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX), -EOVERFLOW);
-	ck_fails(v, mmvec_reserve(v, 1001), -ENOSPC);
-	heal_os();
-	mmvec_free(v);
-
-	v = vec_at_capacity(8, 100000, 0, 1);
-	fail_os(OP(COMMIT), -ENOMEM, 0);
-	ck_fails(v, mmvec_reserve(v, mmvec_len(v) + 1), -ENOMEM);
-	ck_fails(v, mmvec_reserve(v, 100000), -ENOMEM);
 	ck_noop(v, mmvec_reserve(v, mmvec_capacity(v)));
 	ck_noop(v, mmvec_reserve(v, 0));
 	heal_os();
@@ -851,9 +836,7 @@ START_TEST(at_errors)
 {
 	struct mmvec *v;
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_at(NULL, 0));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_at(NULL, 0), EINVAL);
 
 	v = vec_new_ok(8, 1000, 0);
 	ck_fails_ptr(v, mmvec_at(v, 0), -ERANGE);
@@ -870,9 +853,7 @@ END_TEST
 
 START_TEST(getters_null)
 {
-	errno = 0;
-	ck_assert_ptr_null(mmvec_data(NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_data(NULL), EINVAL);
 	ck_assert_uint_eq(mmvec_len(NULL), 0);
 	ck_assert_uint_eq(mmvec_capacity(NULL), 0);
 	ck_assert_uint_eq(mmvec_max_len(NULL), 0);
@@ -901,47 +882,25 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("errors");
+	TCase *tc;
 
-	test_add_case(s, "region", setup, teardown, 30,
-		      (const struct test_entry[]){
-		{ .test = region_new_errors },
-		{ .test = region_new_default_halves },
-		{ .test = region_commit_errors },
-		{ .test = region_commit_populate_fails },
-		{ .test = region_decommit_errors },
-		{ .test = region_getters_null },
-		{ .test = NULL },
-	});
-	test_add_case(s, "new", setup, teardown, 30,
-		      (const struct test_entry[]){
-		{ .test = new_errors },
-		{ .test = new_os_fails },
-		{ .test = NULL },
-	});
-	test_add_case(s, "append", setup, teardown, 30,
-		      (const struct test_entry[]){
-		{ .test = push_errors },
-		{ .test = extend_errors },
-		{ .test = append_errors },
-		{ .test = NULL },
-	});
-	test_add_case(s, "modify", setup, teardown, 30,
-		      (const struct test_entry[]){
-		{ .test = insert_errors },
-		{ .test = erase_errors },
-		{ .test = swap_remove_errors },
-		{ .test = pop_errors },
-		{ .test = resize_errors },
-		{ .test = reserve_errors },
-		{ .test = shrink_to_fit_errors },
-		{ .test = NULL },
-	});
-	test_add_case(s, "access", setup, teardown, 30,
-		      (const struct test_entry[]){
-		{ .test = at_errors },
-		{ .test = getters_null },
-		{ .test = advice_failure_ignored },
-		{ .test = NULL },
-	});
+	tc = test_case(s, "region", setup, teardown, 30);
+	test_add(tc, 1, region_new_errors, region_new_default_halves,
+		 region_commit_errors, region_commit_populate_fails,
+		 region_decommit_errors, region_getters_null, NULL);
+
+	tc = test_case(s, "new", setup, teardown, 30);
+	test_add(tc, 1, new_errors, new_os_fails, NULL);
+
+	tc = test_case(s, "append", setup, teardown, 30);
+	test_add(tc, 1, push_errors, extend_errors, append_errors, NULL);
+
+	tc = test_case(s, "modify", setup, teardown, 30);
+	test_add(tc, 1, insert_errors, erase_errors, swap_remove_errors,
+		 pop_errors, resize_errors, reserve_errors,
+		 shrink_to_fit_errors, NULL);
+
+	tc = test_case(s, "access", setup, teardown, 30);
+	test_add(tc, 1, at_errors, getters_null, advice_failure_ignored, NULL);
 	return s;
 }

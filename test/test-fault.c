@@ -674,25 +674,19 @@ START_TEST(random_faults)
 {
 	struct test_seeds seeds;
 	unsigned long steps = test_on_valgrind() ? 100 : 300;
+	unsigned kernel_every = (unsigned)env_u64("MMVEC_TEST_KERNEL_EVERY", 7);
 	unsigned long enomem = 0;
 	uint64_t seed;
 
 	seeds_init(&seeds, 2000, 8);
 	while (seeds_next(&seeds, &seed)) {
-		struct vm_input in;
 		struct vm h;
 
-		vm_input_rng(&in, seed);
-		ck_assert_msg(vm_open(&h, &in, (size_t)1 << 19,
-				      &faults_random) == 0,
-			      "seed %" PRIu64 ": %s", seed, h.msg);
-		h.kernel_every = (unsigned)env_u64(
-			"MMVEC_TEST_KERNEL_EVERY", 7);
-		for (unsigned long k = 0; k < steps; k++)
-			if (vm_step(&h, &in) != 0)
-				ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
-					     "MMVEC_TEST_SEED=%" PRIu64 ")",
-					     seed, h.msg, seed);
+		if (vm_run(&h, seed, (size_t)1 << 19, &faults_random,
+			   kernel_every, steps) != 0)
+			ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
+				     "MMVEC_TEST_SEED=%" PRIu64 ")", seed,
+				     h.msg, seed);
 		enomem += h.enomem;
 		vm_close(&h);
 	}
@@ -723,28 +717,19 @@ static void timing_teardown(void)
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("fault-injection");
+	TCase *tc;
 
-	test_add_case(s, "ops", timing_setup, timing_teardown, 300,
-		      (const struct test_entry[]){
-		{ .test = grow_ops_fail_cleanly },
-		{ .test = populate_failure_is_undone },
-		{ .test = refused_doubling_falls_back },
-		{ .test = reserve_fails_cleanly },
-		{ .test = default_reservation_halves },
-		{ .test = aligned_reserve_falls_back },
-		{ .test = region_commit_fails_cleanly },
-		{ .test = region_decommit_fails_cleanly },
-		{ .test = shrink_decommit_fails_cleanly },
-		{ .test = populate_and_undo_fail },
-		/* Valgrind's own allocations share the limit, and it aborts
-		 * when they fail */
-		{ .test = kernel_refusal_rlimit_data, .not_on_valgrind = true },
-		{ .test = NULL },
-	});
-	test_add_case(s, "random", NULL, NULL, 600,
-		      (const struct test_entry[]){
-		{ .test = random_faults },
-		{ .test = NULL },
-	});
+	tc = test_case(s, "ops", timing_setup, timing_teardown, 300);
+	test_add(tc, 1, grow_ops_fail_cleanly, populate_failure_is_undone,
+		 refused_doubling_falls_back, reserve_fails_cleanly,
+		 default_reservation_halves, aligned_reserve_falls_back,
+		 region_commit_fails_cleanly, region_decommit_fails_cleanly,
+		 shrink_decommit_fails_cleanly, populate_and_undo_fail, NULL);
+	/* Valgrind's own allocations share the limit, and it aborts when
+	 * they fail */
+	test_add_not_on_valgrind(tc, kernel_refusal_rlimit_data);
+
+	tc = test_case(s, "random", NULL, NULL, 600);
+	test_add(tc, 1, random_faults, NULL);
 	return s;
 }

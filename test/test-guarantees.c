@@ -470,33 +470,25 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("guarantees");
+	TCase *tc;
 
-	test_add_case(s, "never-move", setup, NULL, 120,
-		      (const struct test_entry[]){
-		{ .test = never_move_push },
-		{ .test = never_move_mixed },
-		{ .test = NULL },
-	});
-	test_add_case(s, "zero", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = zero_new_elements,
-		  .loop = (int)(LEFT_NLEFTOVERS * GROW_NGROWERS *
-				ARRAY_LENGTH(zero_sizes)) },
-		{ .test = NULL },
-	});
-	test_add_case(s, "shrink", setup, NULL, 60, (const struct test_entry[]){
-		{ .test = shrink_lowers_resident },
-		{ .test = NULL },
-	});
-	test_add_case(s, "fault", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = fault_past_capacity, .signal = SIGSEGV },
-		{ .test = fault_past_capacity_large, .signal = SIGSEGV },
-		{ .test = fault_empty, .signal = SIGSEGV },
-		{ .test = fault_after_shrink, .signal = SIGSEGV },
-		{ .test = NULL },
-	});
-	test_add_case(s, "rlimit", setup, NULL, 60, (const struct test_entry[]){
-		{ .test = default_reservation_rlimit },
-		{ .test = NULL },
-	});
+	tc = test_case(s, "never-move", setup, NULL, 120);
+	test_add(tc, 1, never_move_push, never_move_mixed, NULL);
+
+	tc = test_case(s, "zero", setup, NULL, 30);
+	test_add(tc, (int)(LEFT_NLEFTOVERS * GROW_NGROWERS *
+			   ARRAY_LENGTH(zero_sizes)),
+		 zero_new_elements, NULL);
+
+	tc = test_case(s, "shrink", setup, NULL, 60);
+	test_add(tc, 1, shrink_lowers_resident, NULL);
+
+	tc = test_case(s, "fault", setup, NULL, 30);
+	test_add_signal(tc, SIGSEGV, fault_past_capacity,
+			fault_past_capacity_large, fault_empty,
+			fault_after_shrink, NULL);
+
+	tc = test_case(s, "rlimit", setup, NULL, 60);
+	test_add(tc, 1, default_reservation_rlimit, NULL);
 	return s;
 }

@@ -111,12 +111,8 @@ START_TEST(refused_commit_is_enomem)
 	before = committed_as();
 	ck_assert_int_eq(mmvec_reserve(v, too_much), -ENOMEM);
 	ck_assert_int_eq(mmvec_resize(v, too_much), -ENOMEM);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_extend(v, too_much));
-	ck_assert_int_eq(errno, ENOMEM);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push(big, NULL));
-	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_null_errno(mmvec_extend(v, too_much), ENOMEM);
+	ck_assert_null_errno(mmvec_push(big, NULL), ENOMEM);
 	ck_assert_int_eq(mmvec_region_commit(r, too_much), -ENOMEM);
 	ck_assert_uint_eq(mmvec_len(v), 1000);
 	ck_assert_uint_lt(mmvec_capacity(v), too_much);
@@ -326,6 +322,7 @@ Suite *test_suite(int argc, char **argv)
 	const char *opt = getenv("MMVEC_TEST_STRICT_OVERCOMMIT");
 	char why[160];
 	Suite *s;
+	TCase *tc;
 
 	if (read_sysctl(saved, sizeof(saved)) != 0)
 		test_skip("cannot read " SYSCTL);
@@ -365,14 +362,9 @@ Suite *test_suite(int argc, char **argv)
 	}
 
 	s = suite_create("strict-overcommit");
-	test_add_case(s, "commit-charge", NULL, NULL, 60,
-		      (const struct test_entry[]){
-		{ .test = refused_commit_is_enomem },
-		{ .test = refused_populate_is_enomem },
-		{ .test = default_reservation_not_charged },
-		{ .test = decommit_returns_charge },
-		{ .test = kernel_mprotect_keeps_charge },
-		{ .test = NULL },
-	});
+	tc = test_case(s, "commit-charge", NULL, NULL, 60);
+	test_add(tc, 1, refused_commit_is_enomem, refused_populate_is_enomem,
+		 default_reservation_not_charged, decommit_returns_charge,
+		 kernel_mprotect_keeps_charge, NULL);
 	return s;
 }

@@ -425,14 +425,7 @@ END_TEST
 
 START_TEST(flags_valid)
 {
-	const unsigned flags[] = {
-		0,
-		MMVEC_HUGEPAGES,
-		MMVEC_NO_HUGEPAGES,
-		MMVEC_POPULATE,
-		MMVEC_HUGEPAGES | MMVEC_POPULATE,
-		MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,
-	};
+	const unsigned flags[] = VALID_FLAG_SETS;
 
 	for (size_t i = 0; i < ARRAY_LENGTH(flags); i++) {
 		struct mmvec_region *r = region_new_ok(4 * MIB, flags[i]);
@@ -501,6 +494,15 @@ START_TEST(flags_advice)
 }
 END_TEST
 
+/* Every committed page of @r is resident */
+static void assert_committed_resident(const struct mmvec_region *r)
+{
+	size_t committed = mmvec_region_committed(r);
+
+	ck_assert_uint_eq(resident_pages(mmvec_region_base(r), committed),
+			  committed / page);
+}
+
 START_TEST(flags_populate)
 {
 	struct mmvec_region *r;
@@ -513,15 +515,12 @@ START_TEST(flags_populate)
 	ck_assert_uint_eq(resident_pages(base, 64 * page), 64);
 	ck_assert(range_zero(r, 0, 64 * page));
 	ck_assert_int_eq(mmvec_region_commit(r, 3 * MIB + 1), 0);
-	ck_assert_uint_eq(resident_pages(base, mmvec_region_committed(r)),
-			  mmvec_region_committed(r) / page);
+	assert_committed_resident(r);
 	mmvec_region_free(r);
 
 	r = region_new_ok(8 * MIB, MMVEC_POPULATE);
-	base = mmvec_region_base(r);
 	ck_assert_int_eq(mmvec_region_commit(r, 5 * MIB), 0);
-	ck_assert_uint_eq(resident_pages(base, mmvec_region_committed(r)),
-			  mmvec_region_committed(r) / page);
+	assert_committed_resident(r);
 	mmvec_region_free(r);
 
 	/* without it, committing faults nothing in */
@@ -579,9 +578,7 @@ START_TEST(null_handles)
 	ck_assert_int_eq(mmvec_region_decommit(NULL, page), -EINVAL);
 	ck_assert_uint_eq(mmvec_region_reserved(NULL), 0);
 	ck_assert_uint_eq(mmvec_region_committed(NULL), 0);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_region_base(NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_region_base(NULL), EINVAL);
 	ck_assert_int_eq(mmvec_region_new(page, 0, NULL), -EINVAL);
 	ck_assert_int_eq(mmvec_region_new(0, 0, NULL), -EINVAL);
 }
@@ -590,39 +587,23 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("region");
+	TCase *tc;
 
-	test_add_case(s, "reserve", setup, NULL, 30,
-		      (const struct test_entry[]){
-		{ .test = page_size },
-		{ .test = reserve_exact },
-		{ .test = reserve_aligned },
-		{ .test = reserve_default },
-		{ .test = free_unmaps },
-		{ .test = NULL },
-	});
-	test_add_case(s, "commit", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = commit_pages },
-		{ .test = commit_huge_steps },
-		{ .test = commit_whole_reservation },
-		{ .test = commit_past_reservation },
-		{ .test = decommit_pages },
-		{ .test = decommit_huge },
-		{ .test = NULL },
-	});
-	test_add_case(s, "fault", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = fault_uncommitted, .signal = SIGSEGV },
-		{ .test = fault_past_commit, .signal = SIGSEGV },
-		{ .test = fault_decommitted, .signal = SIGSEGV },
-		{ .test = NULL },
-	});
-	test_add_case(s, "flags", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = flags_valid },
-		{ .test = flags_invalid },
-		{ .test = flags_advice },
-		{ .test = flags_populate },
-		{ .test = two_mappings },
-		{ .test = null_handles },
-		{ .test = NULL },
-	});
+	tc = test_case(s, "reserve", setup, NULL, 30);
+	test_add(tc, 1, page_size, reserve_exact, reserve_aligned,
+		 reserve_default, free_unmaps, NULL);
+
+	tc = test_case(s, "commit", setup, NULL, 30);
+	test_add(tc, 1, commit_pages, commit_huge_steps,
+		 commit_whole_reservation, commit_past_reservation,
+		 decommit_pages, decommit_huge, NULL);
+
+	tc = test_case(s, "fault", setup, NULL, 30);
+	test_add_signal(tc, SIGSEGV, fault_uncommitted, fault_past_commit,
+			fault_decommitted, NULL);
+
+	tc = test_case(s, "flags", setup, NULL, 30);
+	test_add(tc, 1, flags_valid, flags_invalid, flags_advice,
+		 flags_populate, two_mappings, null_handles, NULL);
 	return s;
 }

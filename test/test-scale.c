@@ -149,14 +149,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Grow/shrink cycles stay at two mappings */
 
-static const unsigned cycle_flags[] = {
-	0,
-	MMVEC_HUGEPAGES,
-	MMVEC_NO_HUGEPAGES,
-	MMVEC_POPULATE,
-	MMVEC_HUGEPAGES | MMVEC_POPULATE,
-	MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,
-};
+static const unsigned cycle_flags[] = VALID_FLAG_SETS;
 
 START_TEST(vector_cycles_stay_at_two_mappings)
 {
@@ -298,15 +291,12 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("scale");
-	int nflags = (int)ARRAY_LENGTH(cycle_flags);
+	TCase *tc = test_case(s, "mappings", NULL, NULL, 300);
 
-	test_add_case(s, "mappings", NULL, NULL, 300,
-		      (const struct test_entry[]){
-		{ .test = ten_thousand_vectors },
-		{ .test = vector_cycles_stay_at_two_mappings, .loop = nflags },
-		{ .test = region_cycles_stay_at_two_mappings, .loop = nflags },
-		{ .test = many_vectors_cycling },
-		{ .test = NULL },
-	});
+	test_add(tc, 1, ten_thousand_vectors, NULL);
+	test_add(tc, (int)ARRAY_LENGTH(cycle_flags),
+		 vector_cycles_stay_at_two_mappings,
+		 region_cycles_stay_at_two_mappings, NULL);
+	test_add(tc, 1, many_vectors_cycling, NULL);
 	return s;
 }

@@ -176,14 +176,7 @@ END_TEST
 
 START_TEST(new_flags)
 {
-	const unsigned flags[] = {
-		0,
-		MMVEC_HUGEPAGES,
-		MMVEC_NO_HUGEPAGES,
-		MMVEC_POPULATE,
-		MMVEC_HUGEPAGES | MMVEC_POPULATE,
-		MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,
-	};
+	const unsigned flags[] = VALID_FLAG_SETS;
 
 	for (size_t f = 0; f < ARRAY_LENGTH(flags); f++) {
 		struct mmvec *v = vec_new_ok(24, 1000000, flags[f]);
@@ -818,45 +811,27 @@ Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("vector");
 	int nsizes = (int)ARRAY_LENGTH(elem_sizes);
+	TCase *tc;
 
-	test_add_case(s, "new", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = new_explicit, .loop = nsizes },
-		{ .test = new_default, .loop = nsizes },
-		{ .test = new_default_large_elements },
-		/* Valgrind's mappings stop at 32 GiB */
-		{ .test = new_default_element_past_default,
-		  .not_on_valgrind = true },
-		{ .test = new_flags },
-		{ .test = accessors, .loop = nsizes },
-		{ .test = version },
-		{ .test = NULL },
-	});
-	test_add_case(s, "append", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = push, .loop = nsizes },
-		{ .test = push_self, .loop = nsizes },
-		{ .test = extend, .loop = nsizes },
-		{ .test = extend_to_max, .loop = nsizes },
-		{ .test = append, .loop = nsizes },
-		{ .test = append_self, .loop = nsizes },
-		{ .test = NULL },
-	});
-	test_add_case(s, "modify", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = insert, .loop = nsizes },
-		{ .test = insert_self, .loop = nsizes },
-		{ .test = erase, .loop = nsizes },
-		{ .test = swap_remove, .loop = nsizes },
-		{ .test = pop, .loop = nsizes },
-		{ .test = clear, .loop = nsizes },
-		{ .test = resize, .loop = nsizes },
-		{ .test = NULL },
-	});
-	test_add_case(s, "memory", setup, NULL, 30, (const struct test_entry[]){
-		{ .test = reserve, .loop = nsizes },
-		{ .test = capacity_within_max, .loop = nsizes },
-		{ .test = shrink_to_fit, .loop = nsizes },
-		{ .test = shrink_to_fit_max_len },
-		{ .test = reserve_populate },
-		{ .test = NULL },
-	});
+	tc = test_case(s, "new", setup, NULL, 30);
+	test_add(tc, nsizes, new_explicit, new_default, NULL);
+	test_add(tc, 1, new_default_large_elements, NULL);
+	/* Valgrind's mappings stop at 32 GiB */
+	test_add_not_on_valgrind(tc, new_default_element_past_default);
+	test_add(tc, 1, new_flags, NULL);
+	test_add(tc, nsizes, accessors, NULL);
+	test_add(tc, 1, version, NULL);
+
+	tc = test_case(s, "append", setup, NULL, 30);
+	test_add(tc, nsizes, push, push_self, extend, extend_to_max, append,
+		 append_self, NULL);
+
+	tc = test_case(s, "modify", setup, NULL, 30);
+	test_add(tc, nsizes, insert, insert_self, erase, swap_remove, pop, clear,
+		 resize, NULL);
+
+	tc = test_case(s, "memory", setup, NULL, 30);
+	test_add(tc, nsizes, reserve, capacity_within_max, shrink_to_fit, NULL);
+	test_add(tc, 1, shrink_to_fit_max_len, reserve_populate, NULL);
 	return s;
 }

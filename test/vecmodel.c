@@ -170,17 +170,17 @@ static bool fits_limit(const struct vm *h, size_t len)
 	return len <= h->limit_bytes / h->es;
 }
 
-static void arm(struct vm *h, struct vm_input *in)
+void vm_faults_arm(const struct vm_faults *f, struct vm_input *in)
 {
-	if (h->faults)
-		h->faults->arm(h->faults->ctx, in);
+	if (f)
+		f->arm(f->ctx, in);
 }
 
-static struct vm_fault_report disarm(struct vm *h)
+struct vm_fault_report vm_faults_disarm(const struct vm_faults *f)
 {
 	struct vm_fault_report none = { 0, 0, 0 };
 
-	return h->faults ? h->faults->disarm(h->faults->ctx) : none;
+	return f ? f->disarm(f->ctx) : none;
 }
 
 static const char *err_name(int e)
@@ -491,15 +491,43 @@ static int ptr_result(struct vm *h, void *p, void *want_ptr, int saved_errno,
  * Operations
  * ------------------------------------------------------------------------- */
 
+/* mmvec_push(@src) on the vector, with failures planned from @in, and on
+ * the model, whose new element is @expect (a copy of the source taken
+ * before the call) or zeroes. Returns what ptr_result() does; *rep says
+ * what the fault plan did. */
+static int push_both(struct vm *h, struct vm_input *in, const void *src,
+		     const void *expect, int want,
+		     struct vm_fault_report *rep)
+{
+	void *p;
+	int rc, e;
+
+	vm_faults_arm(h->faults, in);
+	errno = 0;
+	p = mmvec_push(h->v, src);
+	e = errno;
+	*rep = vm_faults_disarm(h->faults);
+	rc = ptr_result(h, p, (char *)h->data + h->len * h->es, e, want);
+	if (rc == 0) {
+		model_room(h, h->len + 1);
+		if (expect)
+			memcpy(model_at(h, h->len), expect, h->es);
+		else
+			memset(model_at(h, h->len), 0, h->es);
+		h->len++;
+	}
+	return rc;
+}
+
 static int op_push(struct vm *h, struct vm_input *in)
 {
 	size_t es = h->es, cap = h->cap;
 	enum src_kind kind = SRC_BUF;
 	unsigned char *expect = NULL;
 	const void *src;
-	int want, rc, e;
+	struct vm_fault_report rep;
+	int want, rc;
 	bool grows;
-	void *p;
 	unsigned choice = (unsigned)vm_below(in, 4);
 
 	if (choice == 1 && !h->len)
@@ -531,22 +559,9 @@ static int op_push(struct vm *h, struct vm_input *in)
 	grows = want == 0 && h->len >= cap;
 	describe(h, "mmvec_push(%s)", src_names[kind]);
 
-	arm(h, in);
-	errno = 0;
-	p = mmvec_push(h->v, src);
-	e = errno;
-	struct vm_fault_report rep = disarm(h);
-	rc = ptr_result(h, p, (char *)h->data + h->len * es, e, want);
+	rc = push_both(h, in, src, expect, want, &rep);
 	if (rc > 0)
 		return -1;
-	if (rc == 0) {
-		model_room(h, h->len + 1);
-		if (expect)
-			memcpy(model_at(h, h->len), expect, es);
-		else
-			memset(model_at(h, h->len), 0, es);
-		h->len++;
-	}
 	return finish(h, want, rc, &rep, cap, grows);
 }
 
@@ -562,8 +577,8 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 		int want = h->len < h->max_len ? 0 : -ENOSPC;
 		bool grows = want == 0 && h->len >= cap;
 		unsigned char *src = NULL;
-		void *p;
-		int rc, e;
+		struct vm_fault_report rep;
+		int rc;
 
 		if (want == 0 && !fits_limit(h, h->len + 1))
 			break;
@@ -571,22 +586,9 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 			src = scratch(h, es);
 			random_bytes(h, src, es);
 		}
-		arm(h, in);
-		errno = 0;
-		p = mmvec_push(h->v, src);
-		e = errno;
-		struct vm_fault_report rep = disarm(h);
-		rc = ptr_result(h, p, (char *)h->data + h->len * es, e, want);
+		rc = push_both(h, in, src, src, want, &rep);
 		if (rc > 0)
 			return -1;
-		if (rc == 0) {
-			model_room(h, h->len + 1);
-			if (src)
-				memcpy(model_at(h, h->len), src, es);
-			else
-				memset(model_at(h, h->len), 0, es);
-			h->len++;
-		}
 		/* full comparison only now and then: it costs O(len) */
 		if (rc != 0 || k + 1 == m || k % 64 == 0) {
 			if (finish(h, want, rc, &rep, cap, grows))
@@ -618,11 +620,11 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	int rc, e;
 
 	describe(h, "mmvec_extend(%zu)", n);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	errno = 0;
 	p = mmvec_extend(h->v, n);
 	e = errno;
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	rc = ptr_result(h, p, end, e, want);
 	if (rc > 0)
 		return -1;
@@ -664,9 +666,9 @@ static int op_append(struct vm *h, struct vm_input *in)
 		want = n ? add_result(h, n) : 0;
 	grows = want == 0 && h->len + n > cap;
 	describe(h, "mmvec_append(%s, %zu)", src_names[kind], n);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_append(h->v, src, n);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0 && n) {
 		model_room(h, h->len + n);
 		memcpy(model_at(h, h->len), expect, n * h->es);
@@ -694,9 +696,9 @@ static int op_insert(struct vm *h, struct vm_input *in)
 		want = n ? add_result(h, n) : 0;
 	grows = want == 0 && h->len + n > cap;
 	describe(h, "mmvec_insert(%zu, %s, %zu)", i, src_names[kind], n);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_insert(h->v, i, src, n);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0 && n) {
 		model_room(h, h->len + n);
 		memmove(model_at(h, i + n), model_at(h, i), (h->len - i) * es);
@@ -724,9 +726,9 @@ static int op_erase(struct vm *h, struct vm_input *in)
 	}
 	want = (i > h->len || n > h->len - i) ? -ERANGE : 0;
 	describe(h, "mmvec_erase(%zu, %zu)", i, n);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_erase(h->v, i, n);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0 && n) {
 		memmove(model_at(h, i), model_at(h, i + n),
 			(h->len - i - n) * h->es);
@@ -748,9 +750,9 @@ static int op_swap_remove(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_swap_remove(%zu)", i);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_swap_remove(h->v, i);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0) {
 		if (i != h->len - 1)
 			memcpy(model_at(h, i), model_at(h, h->len - 1), h->es);
@@ -774,9 +776,9 @@ static int op_pop(struct vm *h, struct vm_input *in)
 	/* a canary after the element: pop writes elem_size bytes only */
 	memset(buf, 0xa5, es + 1);
 	describe(h, "mmvec_pop(%s)", out ? "out" : "NULL");
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_pop(h->v, out ? buf : NULL);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0) {
 		if (out && memcmp(buf, model_at(h, h->len - 1), es) != 0)
 			return fail(h, "popped bytes differ from the model");
@@ -796,9 +798,9 @@ static int op_clear(struct vm *h, struct vm_input *in)
 	size_t cap = h->cap;
 
 	describe(h, "mmvec_clear()");
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	mmvec_clear(h->v);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	h->len = 0;
 	if (finish(h, 0, 0, &rep, cap, false))
 		return -1;
@@ -815,9 +817,9 @@ static int op_resize(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_resize(%zu)", len);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_resize(h->v, len);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0) {
 		if (len > h->len) {
 			model_room(h, len);
@@ -840,9 +842,9 @@ static int op_reserve(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_reserve(%zu)", len);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_reserve(h->v, len);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (finish(h, want, rc, &rep, cap, want == 0 && len > cap))
 		return -1;
 	if (rc == 0 && h->cap < len)
@@ -862,9 +864,9 @@ static int op_shrink(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_shrink_to_fit()");
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_shrink_to_fit(h->v);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (finish(h, 0, rc, &rep, cap, true))
 		return -1;
 	if (rc != 0 && h->cap != cap)
@@ -1029,9 +1031,9 @@ int vm_open(struct vm *h, struct vm_input *in, size_t limit_bytes,
 		struct mmvec *v = sentinel;
 		int rc;
 
-		arm(h, in);
+		vm_faults_arm(h->faults, in);
 		rc = mmvec_new(es, max_len, flags, &v);
-		struct vm_fault_report rep = disarm(h);
+		struct vm_fault_report rep = vm_faults_disarm(h->faults);
 		if (rc == 0) {
 			h->v = v;
 			break;
@@ -1102,6 +1104,22 @@ int vm_step(struct vm *h, struct vm_input *in)
 	h->step++;
 	h->op = (unsigned)op;
 	return run[op](h, in);
+}
+
+int vm_run(struct vm *h, uint64_t seed, size_t limit_bytes,
+	   const struct vm_faults *faults, unsigned kernel_every,
+	   unsigned long steps)
+{
+	struct vm_input in;
+
+	vm_input_rng(&in, seed);
+	if (vm_open(h, &in, limit_bytes, faults) != 0)
+		return -1;
+	h->kernel_every = kernel_every;
+	for (unsigned long k = 0; k < steps; k++)
+		if (vm_step(h, &in) != 0)
+			return -1;
+	return 0;
 }
 
 void vm_close(struct vm *h)

@@ -79,18 +79,6 @@ static size_t expect_commit(const struct rm *m, size_t bytes)
 	return target;
 }
 
-static void arm(struct rm *m, struct vm_input *in)
-{
-	if (m->faults)
-		m->faults->arm(m->faults->ctx, in);
-}
-
-static struct vm_fault_report disarm(struct rm *m)
-{
-	struct vm_fault_report none = { 0, 0, 0 };
-
-	return m->faults ? m->faults->disarm(m->faults->ctx) : none;
-}
 
 static void check_getters(struct rm *m)
 {
@@ -185,9 +173,9 @@ static void op_commit(struct rm *m, struct vm_input *in)
 		want = 0;
 		expect = expect_commit(m, bytes);
 	}
-	arm(m, in);
+	vm_faults_arm(m->faults, in);
 	rc = mmvec_region_commit(m->r, bytes);
-	struct vm_fault_report rep = disarm(m);
+	struct vm_fault_report rep = vm_faults_disarm(m->faults);
 	if (rc != want) {
 		if (!(want == 0 && rc == -ENOMEM && rep.injected))
 			die(m, "commit(%zu) returned %d, expected %d", bytes,
@@ -220,9 +208,9 @@ static void op_decommit(struct rm *m, struct vm_input *in)
 					    : round_up(bytes, m->page);
 	int rc;
 
-	arm(m, in);
+	vm_faults_arm(m->faults, in);
 	rc = mmvec_region_decommit(m->r, bytes);
-	struct vm_fault_report rep = disarm(m);
+	struct vm_fault_report rep = vm_faults_disarm(m->faults);
 	if (rc != 0) {
 		if (!(rc == -ENOMEM && rep.injected))
 			die(m, "decommit(%zu) returned %d", bytes, rc);
@@ -324,9 +312,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	for (;;) {
-		arm(&m, &in);
+		vm_faults_arm(m.faults, &in);
 		rc = mmvec_region_new(max_bytes, m.flags, &m.r);
-		struct vm_fault_report rep = disarm(&m);
+		struct vm_fault_report rep = vm_faults_disarm(m.faults);
 		if (rc == 0)
 			break;
 		if (rc != -ENOMEM || !rep.injected || m.r)
