@@ -43,21 +43,17 @@
 			ck_abort_msg(__VA_ARGS__);				\
 	} while (0)
 
-#define fast_assert_uint_eq(x_, y_)						\
+#define fast_assert_eq_(type_, fmt_, x_, y_)				\
 	do {									\
-		uintmax_t fx_ = (x_), fy_ = (y_);				\
+		type_ fx_ = (x_);						\
+		type_ fy_ = (y_);						\
 		if (fx_ != fy_)							\
-			ck_abort_msg("Assertion '%s == %s' failed: %ju != %ju",	\
-				     #x_, #y_, fx_, fy_);			\
+			ck_abort_msg("Assertion '%s == %s' failed: " fmt_	\
+				     " != " fmt_, #x_, #y_, fx_, fy_);		\
 	} while (0)
 
-#define fast_assert_ptr_eq(x_, y_)						\
-	do {									\
-		const void *fx_ = (x_), *fy_ = (y_);				\
-		if (fx_ != fy_)							\
-			ck_abort_msg("Assertion '%s == %s' failed: %p != %p",	\
-				     #x_, #y_, fx_, fy_);			\
-	} while (0)
+#define fast_assert_uint_eq(x_, y_) fast_assert_eq_(uintmax_t, "%ju", x_, y_)
+#define fast_assert_ptr_eq(x_, y_) fast_assert_eq_(const void *, "%p", x_, y_)
 
 /* A call that returns a pointer returns NULL and sets errno to @err_ */
 #define ck_assert_null_errno(call_, err_)					\

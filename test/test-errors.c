@@ -68,39 +68,45 @@ static void os_calls_take(struct os_calls *c)
 /* ------------------------------------------------------------------------ */
 /* Asserting failures */
 
+/* What a call on a vector that must fail with @err may not change */
+struct failure {
+	struct vec_snapshot snap;
+	struct os_calls calls;
+	int err;
+};
+
+static void failure_begin(struct failure *f, const struct mmvec *v, int err)
+{
+	vec_snapshot_take(&f->snap, v);
+	os_calls_take(&f->calls);
+	f->err = err;
+}
+
+#define ck_failed_cleanly(v_, f_)						\
+	do {									\
+		ck_assert_vec_unchanged((v_), &(f_)->snap);			\
+		if ((f_)->err != -ENOMEM)					\
+			ck_assert_no_os_calls(&(f_)->calls);			\
+		vec_snapshot_release(&(f_)->snap);				\
+	} while (0)
+
 /* An int-returning call on vector v_ fails with err_ and changes nothing */
 #define ck_fails(v_, call_, err_)						\
 	do {									\
-		struct vec_snapshot cf_snap_;					\
-		struct os_calls cf_calls_;					\
-		int cf_err_ = (err_);						\
-		vec_snapshot_take(&cf_snap_, (v_));				\
-		os_calls_take(&cf_calls_);					\
-		ck_assert_int_eq((call_), cf_err_);				\
-		ck_assert_vec_unchanged((v_), &cf_snap_);			\
-		if (cf_err_ != -ENOMEM)						\
-			ck_assert_no_os_calls(&cf_calls_);			\
-		vec_snapshot_release(&cf_snap_);				\
+		struct failure cf_;						\
+		failure_begin(&cf_, (v_), (err_));				\
+		ck_assert_int_eq((call_), cf_.err);				\
+		ck_failed_cleanly((v_), &cf_);					\
 	} while (0)
 
 /* A pointer-returning call on vector v_ returns NULL, sets errno to
  * -err_ and changes nothing */
 #define ck_fails_ptr(v_, call_, err_)						\
 	do {									\
-		struct vec_snapshot cfp_snap_;					\
-		struct os_calls cfp_calls_;					\
-		int cfp_err_ = (err_);						\
-		void *cfp_p_;							\
-		vec_snapshot_take(&cfp_snap_, (v_));				\
-		os_calls_take(&cfp_calls_);					\
-		errno = 12345;							\
-		cfp_p_ = (call_);						\
-		ck_assert_ptr_null(cfp_p_);					\
-		ck_assert_int_eq(errno, -cfp_err_);				\
-		ck_assert_vec_unchanged((v_), &cfp_snap_);			\
-		if (cfp_err_ != -ENOMEM)					\
-			ck_assert_no_os_calls(&cfp_calls_);			\
-		vec_snapshot_release(&cfp_snap_);				\
+		struct failure cf_;						\
+		failure_begin(&cf_, (v_), (err_));				\
+		ck_assert_null_errno((call_), -cf_.err);			\
+		ck_failed_cleanly((v_), &cf_);					\
 	} while (0)
 
 /* A call that must succeed and change nothing (n == 0 no-ops) */
@@ -113,32 +119,28 @@ static void os_calls_take(struct os_calls *c)
 		vec_snapshot_release(&cn_snap_);				\
 	} while (0)
 
-/* mmvec_new fails with err_ and leaves *out alone */
-#define ck_new_fails(es_, max_, flags_, err_)					\
+/* A constructor, call_, fails with err_ and leaves its out parameter
+ * alone: out_, a type_ pointer set to BAD_PTR before */
+#define ck_constructor_fails(type_, out_, call_, err_)				\
 	do {									\
-		struct mmvec *cnf_v_ = BAD_PTR;					\
-		struct os_calls cnf_calls_;					\
-		int cnf_err_ = (err_);						\
-		os_calls_take(&cnf_calls_);					\
-		ck_assert_int_eq(mmvec_new((es_), (max_), (flags_), &cnf_v_),	\
-				 cnf_err_);					\
-		ck_assert_ptr_eq(cnf_v_, BAD_PTR);				\
-		if (cnf_err_ != -ENOMEM)					\
-			ck_assert_no_os_calls(&cnf_calls_);			\
+		type_ *out_ = BAD_PTR;						\
+		struct os_calls ccf_calls_;					\
+		int ccf_err_ = (err_);						\
+		os_calls_take(&ccf_calls_);					\
+		ck_assert_int_eq((call_), ccf_err_);				\
+		ck_assert_ptr_eq(out_, BAD_PTR);				\
+		if (ccf_err_ != -ENOMEM)					\
+			ck_assert_no_os_calls(&ccf_calls_);			\
 	} while (0)
 
+#define ck_new_fails(es_, max_, flags_, err_)					\
+	ck_constructor_fails(struct mmvec, cnf_v_,				\
+			     mmvec_new((es_), (max_), (flags_), &cnf_v_), (err_))
+
 #define ck_region_new_fails(max_, flags_, err_)					\
-	do {									\
-		struct mmvec_region *crnf_r_ = BAD_PTR;				\
-		struct os_calls crnf_calls_;					\
-		int crnf_err_ = (err_);						\
-		os_calls_take(&crnf_calls_);					\
-		ck_assert_int_eq(mmvec_region_new((max_), (flags_), &crnf_r_),	\
-				 crnf_err_);					\
-		ck_assert_ptr_eq(crnf_r_, BAD_PTR);				\
-		if (crnf_err_ != -ENOMEM)					\
-			ck_assert_no_os_calls(&crnf_calls_);			\
-	} while (0)
+	ck_constructor_fails(struct mmvec_region, crnf_r_,			\
+			     mmvec_region_new((max_), (flags_), &crnf_r_),	\
+			     (err_))
 
 /* A region: committed bytes, base and the first committed bytes unchanged */
 struct region_snapshot {
@@ -393,10 +395,11 @@ END_TEST
 
 START_TEST(region_getters_null)
 {
+	/* freeing NULL does nothing, like free() */
+	mmvec_region_free(NULL);
 	ck_assert_null_errno(mmvec_region_base(NULL), EINVAL);
 	ck_assert_uint_eq(mmvec_region_reserved(NULL), 0);
 	ck_assert_uint_eq(mmvec_region_committed(NULL), 0);
-	mmvec_region_free(NULL);
 }
 END_TEST
 

@@ -717,19 +717,17 @@ static void timing_teardown(void)
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("fault-injection");
-	TCase *tc;
+	TCase *ops = test_case(s, "ops", timing_setup, timing_teardown, 300);
+	TCase *random = test_case(s, "random", NULL, NULL, 600);
 
-	tc = test_case(s, "ops", timing_setup, timing_teardown, 300);
-	test_add(tc, 1, grow_ops_fail_cleanly, populate_failure_is_undone,
+	test_add(ops, 1, grow_ops_fail_cleanly, populate_failure_is_undone,
 		 refused_doubling_falls_back, reserve_fails_cleanly,
 		 default_reservation_halves, aligned_reserve_falls_back,
 		 region_commit_fails_cleanly, region_decommit_fails_cleanly,
 		 shrink_decommit_fails_cleanly, populate_and_undo_fail, NULL);
 	/* Valgrind's own allocations share the limit, and it aborts when
 	 * they fail */
-	test_add_not_on_valgrind(tc, kernel_refusal_rlimit_data);
-
-	tc = test_case(s, "random", NULL, NULL, 600);
-	test_add(tc, 1, random_faults, NULL);
+	test_add_not_on_valgrind(ops, kernel_refusal_rlimit_data);
+	test_add(random, 1, random_faults, NULL);
 	return s;
 }

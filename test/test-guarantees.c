@@ -269,16 +269,21 @@ static volatile unsigned char *committed_end(const struct mmvec *v)
 	return (volatile unsigned char *)round_up(end, page);
 }
 
+/* Writes the byte at @p, which must fault, then frees @v (only reached
+ * when the write did not fault, and the test fails) */
+static void must_fault(struct mmvec *v, volatile unsigned char *p)
+{
+	p[0] = 1;
+	mmvec_free(v);
+}
+
 START_TEST(fault_past_capacity)
 {
 	struct mmvec *v = vec_new_ok(8, 0, MMVEC_NO_HUGEPAGES);
-	volatile unsigned char *end;
 
 	ck_assert_ptr_nonnull(mmvec_push(v, NULL));
-	end = committed_end(v);
-	ck_assert_ptr_ne((void *)end, mmvec_data(v));
-	end[0] = 1;
-	mmvec_free(v);
+	ck_assert_ptr_ne((void *)committed_end(v), mmvec_data(v));
+	must_fault(v, committed_end(v));
 }
 END_TEST
 
@@ -286,23 +291,18 @@ START_TEST(fault_past_capacity_large)
 {
 	/* past the 2 MiB commit steps of a large vector */
 	struct mmvec *v = vec_new_ok(8, 0, 0);
-	volatile unsigned char *end;
 
 	ck_assert_ptr_nonnull(mmvec_extend(v, 3 * MIB / 8 + 1));
-	end = committed_end(v);
-	end[0] = 1;
-	mmvec_free(v);
+	must_fault(v, committed_end(v));
 }
 END_TEST
 
 START_TEST(fault_empty)
 {
 	struct mmvec *v = vec_new_ok(8, 0, 0);
-	volatile unsigned char *data = mmvec_data(v);
 
 	ck_assert_uint_eq(mmvec_capacity(v), 0);
-	data[0] = 1;
-	mmvec_free(v);
+	must_fault(v, mmvec_data(v));
 }
 END_TEST
 
@@ -315,8 +315,7 @@ START_TEST(fault_after_shrink)
 	data[10 * page - 1] = 1;
 	ck_assert_int_eq(mmvec_resize(v, 1), 0);
 	ck_assert_int_eq(mmvec_shrink_to_fit(v), 0);
-	data[page] = 1;
-	mmvec_free(v);
+	must_fault(v, data + page);
 }
 END_TEST
 

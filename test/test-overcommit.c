@@ -180,6 +180,19 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Decommit returns the commit charge */
 
+/* Asserts that the medians of five measurements are a charge of 1 GiB
+ * while grown and none once given back. */
+static void assert_charge_returned(const char *what, long long grew[5],
+				   long long back[5])
+{
+	printf("%s -> Committed_AS %+.1f MiB while grown, %+.1f MiB once "
+	       "given back (medians of 5)\n", what, mib(median(grew, 5)),
+	       mib(median(back, 5)));
+	ck_assert_int_lt(llabs(median(grew, 5) - (long long)GIB),
+			 (long long)NOISE);
+	ck_assert_int_lt(llabs(median(back, 5)), (long long)NOISE);
+}
+
 START_TEST(decommit_returns_charge)
 {
 	long long grew[5], back[5];
@@ -197,12 +210,7 @@ START_TEST(decommit_returns_charge)
 		grew[k] = c1 - c0;
 		back[k] = c2 - c0;
 	}
-	printf("region: commit 1024 MiB -> Committed_AS %+.1f MiB, decommit -> "
-	       "%+.1f MiB from the start (medians of 5)\n",
-	       mib(median(grew, 5)), mib(median(back, 5)));
-	ck_assert_int_lt(llabs(median(grew, 5) - (long long)GIB),
-			 (long long)NOISE);
-	ck_assert_int_lt(llabs(median(back, 5)), (long long)NOISE);
+	assert_charge_returned("region: commit 1024 MiB, decommit", grew, back);
 	mmvec_region_free(r);
 
 	/* a vector: grow, clear, shrink_to_fit */
@@ -219,12 +227,8 @@ START_TEST(decommit_returns_charge)
 		grew[k] = c1 - c0;
 		back[k] = c2 - c0;
 	}
-	printf("vector: resize to 1024 MiB -> Committed_AS %+.1f MiB, clear + "
-	       "shrink_to_fit -> %+.1f MiB (medians of 5)\n",
-	       mib(median(grew, 5)), mib(median(back, 5)));
-	ck_assert_int_lt(llabs(median(grew, 5) - (long long)GIB),
-			 (long long)NOISE);
-	ck_assert_int_lt(llabs(median(back, 5)), (long long)NOISE);
+	assert_charge_returned("vector: resize to 1024 MiB, clear + "
+			       "shrink_to_fit", grew, back);
 	mmvec_free(v);
 }
 END_TEST
