@@ -487,6 +487,17 @@ static int ptr_result(struct vm *h, void *p, void *want_ptr, int saved_errno,
 	return -saved_errno;
 }
 
+/* finish() for a call that may not change the capacity */
+static int finish_same_cap(struct vm *h, int want, int rc,
+			   const struct vm_fault_report *rep, size_t cap)
+{
+	if (finish(h, want, rc, rep, cap, false))
+		return -1;
+	if (h->cap != cap)
+		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Operations
  * ------------------------------------------------------------------------- */
@@ -650,36 +661,10 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	return finish(h, want, rc, &rep, cap, grows);
 }
 
-static int op_append(struct vm *h, struct vm_input *in)
+/* mmvec_insert() at an index chosen from @in (@insert), or mmvec_append() */
+static int op_add(struct vm *h, struct vm_input *in, bool insert)
 {
-	size_t n = pick_count(h, in);
-	size_t cap = h->cap;
-	enum src_kind kind;
-	unsigned char *expect;
-	const void *src = pick_src(h, in, n, &kind, &expect);
-	bool grows;
-	int want, rc;
-
-	if (!src && n)
-		want = -EINVAL;
-	else
-		want = n ? add_result(h, n) : 0;
-	grows = want == 0 && h->len + n > cap;
-	describe(h, "mmvec_append(%s, %zu)", src_names[kind], n);
-	vm_faults_arm(h->faults, in);
-	rc = mmvec_append(h->v, src, n);
-	struct vm_fault_report rep = vm_faults_disarm(h->faults);
-	if (rc == 0 && want == 0 && n) {
-		model_room(h, h->len + n);
-		memcpy(model_at(h, h->len), expect, n * h->es);
-		h->len += n;
-	}
-	return finish(h, want, rc, &rep, cap, grows);
-}
-
-static int op_insert(struct vm *h, struct vm_input *in)
-{
-	size_t i = pick_index(h, in);
+	size_t i = insert ? pick_index(h, in) : h->len;
 	size_t n = pick_count(h, in);
 	size_t es = h->es, cap = h->cap;
 	enum src_kind kind;
@@ -695,17 +680,33 @@ static int op_insert(struct vm *h, struct vm_input *in)
 	else
 		want = n ? add_result(h, n) : 0;
 	grows = want == 0 && h->len + n > cap;
-	describe(h, "mmvec_insert(%zu, %s, %zu)", i, src_names[kind], n);
+	if (insert)
+		describe(h, "mmvec_insert(%zu, %s, %zu)", i, src_names[kind],
+			 n);
+	else
+		describe(h, "mmvec_append(%s, %zu)", src_names[kind], n);
 	vm_faults_arm(h->faults, in);
-	rc = mmvec_insert(h->v, i, src, n);
+	rc = insert ? mmvec_insert(h->v, i, src, n)
+		    : mmvec_append(h->v, src, n);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0 && n) {
+		/* for an append, i is the length: nothing moves */
 		model_room(h, h->len + n);
 		memmove(model_at(h, i + n), model_at(h, i), (h->len - i) * es);
 		memcpy(model_at(h, i), expect, n * es);
 		h->len += n;
 	}
 	return finish(h, want, rc, &rep, cap, grows);
+}
+
+static int op_append(struct vm *h, struct vm_input *in)
+{
+	return op_add(h, in, false);
+}
+
+static int op_insert(struct vm *h, struct vm_input *in)
+{
+	return op_add(h, in, true);
 }
 
 static int op_erase(struct vm *h, struct vm_input *in)
@@ -734,11 +735,7 @@ static int op_erase(struct vm *h, struct vm_input *in)
 			(h->len - i - n) * h->es);
 		h->len -= n;
 	}
-	if (finish(h, want, rc, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, want, rc, &rep, cap);
 }
 
 static int op_swap_remove(struct vm *h, struct vm_input *in)
@@ -758,11 +755,7 @@ static int op_swap_remove(struct vm *h, struct vm_input *in)
 			memcpy(model_at(h, i), model_at(h, h->len - 1), h->es);
 		h->len--;
 	}
-	if (finish(h, want, rc, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, want, rc, &rep, cap);
 }
 
 static int op_pop(struct vm *h, struct vm_input *in)
@@ -786,11 +779,7 @@ static int op_pop(struct vm *h, struct vm_input *in)
 	}
 	if (buf[es] != 0xa5 || (rc != 0 && out && buf[0] != 0xa5))
 		return fail(h, "wrote outside its output element");
-	if (finish(h, want, rc, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, want, rc, &rep, cap);
 }
 
 static int op_clear(struct vm *h, struct vm_input *in)
@@ -802,25 +791,22 @@ static int op_clear(struct vm *h, struct vm_input *in)
 	mmvec_clear(h->v);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	h->len = 0;
-	if (finish(h, 0, 0, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, 0, 0, &rep, cap);
 }
 
-static int op_resize(struct vm *h, struct vm_input *in)
+/* mmvec_resize() (@resize) or mmvec_reserve() to a length chosen from @in */
+static int op_length(struct vm *h, struct vm_input *in, bool resize)
 {
 	size_t len = pick_len(h, in);
 	size_t cap = h->cap;
 	int want = len_result(h, len);
 	int rc;
 
-	describe(h, "mmvec_resize(%zu)", len);
+	describe(h, "mmvec_%s(%zu)", resize ? "resize" : "reserve", len);
 	vm_faults_arm(h->faults, in);
-	rc = mmvec_resize(h->v, len);
+	rc = resize ? mmvec_resize(h->v, len) : mmvec_reserve(h->v, len);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
-	if (rc == 0 && want == 0) {
+	if (resize && rc == 0 && want == 0) {
 		if (len > h->len) {
 			model_room(h, len);
 			memset(model_at(h, h->len), 0, (len - h->len) * h->es);
@@ -829,29 +815,21 @@ static int op_resize(struct vm *h, struct vm_input *in)
 	}
 	if (finish(h, want, rc, &rep, cap, want == 0 && len > cap))
 		return -1;
+	if (!resize && rc == 0 && h->cap < len)
+		return fail(h, "capacity %zu after reserving %zu", h->cap, len);
 	if (rc == 0 && len <= cap && h->cap != cap)
 		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
 	return 0;
 }
 
+static int op_resize(struct vm *h, struct vm_input *in)
+{
+	return op_length(h, in, true);
+}
+
 static int op_reserve(struct vm *h, struct vm_input *in)
 {
-	size_t len = pick_len(h, in);
-	size_t cap = h->cap;
-	int want = len_result(h, len);
-	int rc;
-
-	describe(h, "mmvec_reserve(%zu)", len);
-	vm_faults_arm(h->faults, in);
-	rc = mmvec_reserve(h->v, len);
-	struct vm_fault_report rep = vm_faults_disarm(h->faults);
-	if (finish(h, want, rc, &rep, cap, want == 0 && len > cap))
-		return -1;
-	if (rc == 0 && h->cap < len)
-		return fail(h, "capacity %zu after reserving %zu", h->cap, len);
-	if (rc == 0 && len <= cap && h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return op_length(h, in, false);
 }
 
 static int op_shrink(struct vm *h, struct vm_input *in)
