@@ -11,6 +11,13 @@
 
 #include "mmvec.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* the version the header states, "MAJOR.MINOR.PATCH" */
+#define HEADER_VERSION								\
+	STR(MMVEC_VERSION_MAJOR) "." STR(MMVEC_VERSION_MINOR) "."		\
+	STR(MMVEC_VERSION_PATCH)
+
 int main(void)
 {
 	struct mmvec_region *r = NULL;
@@ -18,7 +25,7 @@ int main(void)
 	int x = 7, out = 0;
 	int fails = 0;
 
-	if (mmvec_page_size() == 0 || strcmp(mmvec_version(), "1.0.0") != 0)
+	if (mmvec_page_size() == 0 || strcmp(mmvec_version(), HEADER_VERSION) != 0)
 		fails++;
 
 	if (mmvec_region_new(4 * mmvec_page_size(), 0, &r) != 0)

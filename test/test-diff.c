@@ -5,7 +5,7 @@
  * and on a reference model (vecmodel.c), over many seeds, element sizes 1 to
  * 64 (and a few odd larger ones), small max_len so that -ENOSPC is hit, and
  * every flag. A failure names its seed: rerun it alone with
- * MMVEC_TEST_SEED=<seed>. MMVEC_TEST_SEEDS=<n> runs more (see harden.h).
+ * MMVEC_TEST_SEED=<seed>. MMVEC_TEST_SEEDS=<n> runs more (see helpers.h).
  */
 #include "runner.h"
 
