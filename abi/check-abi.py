@@ -2,15 +2,22 @@
 # SPDX-License-Identifier: MIT
 """ABI checks for libmmvec.
 
-    check-abi.py symbols NM HEADER VERSION_SCRIPT SHARED_LIB [STATIC_LIB]
-        The public functions declared in HEADER, the global symbols of
-        VERSION_SCRIPT and the defined dynamic symbols of SHARED_LIB must be
-        the same set, each exported as the default version (name@@NODE) of
-        the node the version script puts it in; nothing else may be exported
-        but the version nodes themselves. With STATIC_LIB, every global
+    check-abi.py symbols NM HEADER VERSION_SCRIPT SHARED_LIB
+                 [STATIC_LIB [STATIC_PROGRAM TOOLCHAIN_PROGRAM]]
+        The version script lists each node's symbols sorted, each once, and
+        its first node ends with "local: *;". The public functions declared
+        in HEADER, the global symbols of VERSION_SCRIPT and the defined
+        dynamic symbols of SHARED_LIB must be the same set, each exported as
+        the default version (name@@NODE) of the node the version script puts
+        it in; nothing else may be exported but the version nodes
+        themselves, and every node is defined. With STATIC_LIB, every global
         symbol it defines must start with "mmvec_" (public functions) or
         "mmvec__" (internal ones), so linking it statically takes no other
-        name from a program.
+        name from a program. With STATIC_PROGRAM (a program that calls every
+        function, linked with STATIC_LIB) and TOOLCHAIN_PROGRAM (one built
+        the same way without the library): the program defines every public
+        function, imports none of them from a shared library, defines no
+        global symbol but the toolchain's and mmvec_ ones, and runs.
 
     check-abi.py diff ABIDIFF BASELINE SHARED_LIB HEADERS_DIR
         Compares SHARED_LIB with the abidw BASELINE. Any change to what the
@@ -115,24 +122,49 @@ def header_functions(path):
     return set(re.findall(r'\b(mmvec_\w+)\s*\([^;{}]*\)\s*;', text))
 
 
-def version_script(path):
-    """{symbol: node} for the global symbols of a version script."""
+def version_script(path, problems):
+    """{symbol: node} for the global symbols of a version script, and the
+    nodes in their order; what is malformed goes to problems."""
     with open(path, encoding='utf-8') as f:
         text = f.read()
     text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
     text = re.sub(r'#[^\n]*', ' ', text)
-    nodes = {}
+    symbols, nodes = {}, []
     for m in re.finditer(r'(\w[\w.]*)\s*\{(.*?)\}\s*[\w.]*\s*;', text, re.S):
         node, body = m.group(1), m.group(2)
+        nodes.append(node)
         scope = 'global'
+        names = []
         for item in re.split(r'[;\s]+', body):
             if not item:
                 continue
             if item in ('global:', 'local:'):
                 scope = item[:-1]
             elif scope == 'global':
-                nodes[item] = node
-    return nodes
+                names.append(item)
+        if names != sorted(names):
+            problems.append(f'{path}: node {node} is not sorted')
+        for name in names:
+            if name in symbols:
+                problems.append(f'{path}: {name} listed twice')
+            symbols[name] = node
+        if len(nodes) == 1 and not re.search(r'local:\s*\*\s*;', body):
+            problems.append(f'{path}: node {node} does not end with '
+                            '"local: *;"')
+    if not symbols:
+        problems.append(f'{path}: no symbols found')
+    return symbols, nodes
+
+
+SANITIZER_PREFIXES = ('__asan_', '__ubsan_', '__tsan_', '__lsan_',
+                      '__sanitizer_')
+
+
+def nm_undefined(nm, path):
+    """The names a program imports ("U NAME" lines of nm -D)."""
+    out = subprocess.run([nm, '-D', '--undefined-only', path], check=True,
+                         capture_output=True, text=True).stdout
+    return [line.split()[-1] for line in out.splitlines() if line.strip()]
 
 
 def nm_lines(nm, args):
@@ -144,11 +176,12 @@ def nm_lines(nm, args):
             yield fields[1], fields[2]
 
 
-def check_symbols(nm, header, script, shared, static=None):
+def check_symbols(nm, header, script, shared, static=None, program=None,
+                  toolchain=None):
     problems = []
     declared = header_functions(header)
-    versions = version_script(script)
-    nodes = set(versions.values())
+    versions, node_order = version_script(script, problems)
+    nodes = set(node_order)
     if not declared:
         problems.append(f'{header}: no function declarations found')
 
@@ -159,12 +192,16 @@ def check_symbols(nm, header, script, shared, static=None):
         problems.append(f'{name}: in the version script but not declared in '
                         'the header')
 
-    exported = {}
+    exported, defined_nodes = {}, set()
     for kind, sym in nm_lines(nm, ['-D', '--defined-only', shared]):
         name, sep, version = sym.partition('@')
         if kind == 'A' and name in nodes and not sep:
-            continue  # the version node's own definition
+            defined_nodes.add(name)  # the version node's own definition
+            continue
         exported[name] = (kind, sym)
+    for node in sorted(nodes - defined_nodes):
+        problems.append(f'{node}: version node not defined by '
+                        f'{os.path.basename(shared)}')
     for name in sorted(set(exported) - set(versions)):
         problems.append(f'{exported[name][1]}: exported by '
                         f'{os.path.basename(shared)} but not in the contract')
@@ -198,6 +235,9 @@ def check_symbols(nm, header, script, shared, static=None):
             problems.append(f'{name}: not defined in '
                             f'{os.path.basename(static)}')
 
+    if program:
+        problems += check_static_program(nm, program, toolchain, declared)
+
     for p in problems:
         print(p)
     if problems:
@@ -206,6 +246,32 @@ def check_symbols(nm, header, script, shared, static=None):
     print(f'{len(versions)} functions exported, each at its version node '
           f'({", ".join(sorted(nodes))}); nothing else exported')
     return 0
+
+
+def check_static_program(nm, program, toolchain, declared):
+    """What a static link of the library puts into a program."""
+    problems = []
+    base = os.path.basename(program)
+    own = {sym for _, sym in nm_lines(nm, ['-g', '--defined-only', toolchain])}
+    # name@VERSION: copy-relocated data of a shared library (stderr@GLIBC);
+    # a sanitizer's runtime defines its own names in every program
+    defined = {sym for _, sym in nm_lines(nm, ['-g', '--defined-only',
+                                                program])
+               if '@' not in sym and not sym.startswith(SANITIZER_PREFIXES)}
+    for sym in sorted(defined - own):
+        if not sym.startswith('mmvec_'):
+            problems.append(f'{sym}: global symbol in {base} (linked '
+                            'statically) outside the mmvec_ namespace')
+    for name in sorted(declared - defined):
+        problems.append(f'{name}: not defined in {base}: not linked '
+                        'statically?')
+    imported = {sym.split('@')[0] for sym in nm_undefined(nm, program)}
+    for name in sorted(imported & declared):
+        problems.append(f'{name}: {base} imports it from a shared library')
+    rc = subprocess.run([program]).returncode
+    if rc != 0:
+        problems.append(f'{base}: exited with {rc}')
+    return problems
 
 
 # --------------------------------------------------------------------------
@@ -274,7 +340,7 @@ def dump(abidw, shared, headers, output):
 
 
 def main(argv):
-    if len(argv) in (6, 7) and argv[1] == 'symbols':
+    if len(argv) in (6, 7, 9) and argv[1] == 'symbols':
         return check_symbols(*argv[2:])
     if len(argv) == 6 and argv[1] == 'diff':
         return check_diff(*argv[2:])

@@ -6,7 +6,7 @@
  * with release ordering after the elements are written), whether the writer
  * calls the library, pushes inline or claims, fills and publishes.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -219,7 +219,7 @@ static void write_range(enum writer w, struct mmvec *v, size_t from, size_t n)
 START_TEST(one_writer_two_readers)
 {
 	struct shared sh = {
-		.n = mmvec_test_slow() ? 20000 : 1000000,
+		.n = test_slow() ? 20000 : 1000000,
 	};
 	struct reader readers[NREADERS];
 
@@ -262,21 +262,12 @@ START_TEST(one_writer_two_readers)
 }
 END_TEST
 
-static Suite *concurrency_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("concurrency");
-	TCase *tc;
+	TCase *tc = test_case(s, "readers", NULL, NULL, 120);
 
-	tc = tcase_create("readers");
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, one_writer_two_readers, 0,
-			    (int)(ARRAY_LENGTH(writer_flags) * WRITERS));
-	suite_add_tcase(s, tc);
-
+	test_add(tc, (int)(ARRAY_LENGTH(writer_flags) * WRITERS),
+		 one_writer_two_readers, NULL);
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(concurrency_suite());
 }

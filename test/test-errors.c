@@ -7,7 +7,7 @@
  * exactly as before, and a failure found by checking arguments must not have
  * called the OS at all.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <sys/mman.h>
 
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "os.h"
 
 static size_t page;
@@ -22,33 +23,18 @@ static size_t page;
 /* ------------------------------------------------------------------------ */
 /* Fault injection */
 
-static struct {
-	unsigned ops;	/* bit (1 << op) for each operation to fail */
-	int err;	/* the negative errno to fail with */
-	size_t above;	/* fail only calls with a size above this */
-} inject;
+#define OP(op) FAULT_BIT(MMVEC__OS_##op)
 
-static int fault_hook(enum mmvec__os_op op, size_t size)
-{
-	if (!(inject.ops & (1u << op)) || size <= inject.above)
-		return 0;
-	return inject.err;
-}
-
-#define OP(op) (1u << MMVEC__OS_##op)
-
+/* The OS operations in @ops fail with @err when asked for more than @above
+ * bytes, until heal_os(). */
 static void fail_os(unsigned ops, int err, size_t above)
 {
-	inject.ops = ops;
-	inject.err = err;
-	inject.above = above;
-	mmvec__os_fault_hook = fault_hook;
+	faults_plan(ops, FAULT_ABOVE, above, err);
 }
 
 static void heal_os(void)
 {
-	mmvec__os_fault_hook = NULL;
-	memset(&inject, 0, sizeof(inject));
+	faults_stop();
 }
 
 static void setup(void)
@@ -84,39 +70,45 @@ static void os_calls_take(struct os_calls *c)
 /* ------------------------------------------------------------------------ */
 /* Asserting failures */
 
+/* What a call on a vector that must fail with @err may not change */
+struct failure {
+	struct vec_snapshot snap;
+	struct os_calls calls;
+	int err;
+};
+
+static void failure_begin(struct failure *f, const struct mmvec *v, int err)
+{
+	vec_snapshot_take(&f->snap, v);
+	os_calls_take(&f->calls);
+	f->err = err;
+}
+
+#define ck_failed_cleanly(v_, f_)						\
+	do {									\
+		ck_assert_vec_unchanged((v_), &(f_)->snap);			\
+		if ((f_)->err != -ENOMEM)					\
+			ck_assert_no_os_calls(&(f_)->calls);			\
+		vec_snapshot_release(&(f_)->snap);				\
+	} while (0)
+
 /* An int-returning call on vector v_ fails with err_ and changes nothing */
 #define ck_fails(v_, call_, err_)						\
 	do {									\
-		struct vec_snapshot cf_snap_;					\
-		struct os_calls cf_calls_;					\
-		int cf_err_ = (err_);						\
-		vec_snapshot_take(&cf_snap_, (v_));				\
-		os_calls_take(&cf_calls_);					\
-		ck_assert_int_eq((call_), cf_err_);				\
-		ck_assert_vec_unchanged((v_), &cf_snap_);			\
-		if (cf_err_ != -ENOMEM)						\
-			ck_assert_no_os_calls(&cf_calls_);			\
-		vec_snapshot_release(&cf_snap_);				\
+		struct failure cf_;						\
+		failure_begin(&cf_, (v_), (err_));				\
+		ck_assert_int_eq((call_), cf_.err);				\
+		ck_failed_cleanly((v_), &cf_);					\
 	} while (0)
 
 /* A pointer-returning call on vector v_ returns NULL, sets errno to
  * -err_ and changes nothing */
 #define ck_fails_ptr(v_, call_, err_)						\
 	do {									\
-		struct vec_snapshot cfp_snap_;					\
-		struct os_calls cfp_calls_;					\
-		int cfp_err_ = (err_);						\
-		void *cfp_p_;							\
-		vec_snapshot_take(&cfp_snap_, (v_));				\
-		os_calls_take(&cfp_calls_);					\
-		errno = 12345;							\
-		cfp_p_ = (call_);						\
-		ck_assert_ptr_null(cfp_p_);					\
-		ck_assert_int_eq(errno, -cfp_err_);				\
-		ck_assert_vec_unchanged((v_), &cfp_snap_);			\
-		if (cfp_err_ != -ENOMEM)					\
-			ck_assert_no_os_calls(&cfp_calls_);			\
-		vec_snapshot_release(&cfp_snap_);				\
+		struct failure cf_;						\
+		failure_begin(&cf_, (v_), (err_));				\
+		ck_assert_null_errno((call_), -cf_.err);			\
+		ck_failed_cleanly((v_), &cf_);					\
 	} while (0)
 
 /* A call that must succeed and change nothing (n == 0 no-ops) */
@@ -129,32 +121,28 @@ static void os_calls_take(struct os_calls *c)
 		vec_snapshot_release(&cn_snap_);				\
 	} while (0)
 
-/* mmvec_new fails with err_ and leaves *out alone */
-#define ck_new_fails(es_, max_, flags_, err_)					\
+/* A constructor, call_, fails with err_ and leaves its out parameter
+ * alone: out_, a type_ pointer set to BAD_PTR before */
+#define ck_constructor_fails(type_, out_, call_, err_)				\
 	do {									\
-		struct mmvec *cnf_v_ = BAD_PTR;					\
-		struct os_calls cnf_calls_;					\
-		int cnf_err_ = (err_);						\
-		os_calls_take(&cnf_calls_);					\
-		ck_assert_int_eq(mmvec_new((es_), (max_), (flags_), &cnf_v_),	\
-				 cnf_err_);					\
-		ck_assert_ptr_eq(cnf_v_, BAD_PTR);				\
-		if (cnf_err_ != -ENOMEM)					\
-			ck_assert_no_os_calls(&cnf_calls_);			\
+		type_ *out_ = BAD_PTR;						\
+		struct os_calls ccf_calls_;					\
+		int ccf_err_ = (err_);						\
+		os_calls_take(&ccf_calls_);					\
+		ck_assert_int_eq((call_), ccf_err_);				\
+		ck_assert_ptr_eq(out_, BAD_PTR);				\
+		if (ccf_err_ != -ENOMEM)					\
+			ck_assert_no_os_calls(&ccf_calls_);			\
 	} while (0)
 
+#define ck_new_fails(es_, max_, flags_, err_)					\
+	ck_constructor_fails(struct mmvec, cnf_v_,				\
+			     mmvec_new((es_), (max_), (flags_), &cnf_v_), (err_))
+
 #define ck_region_new_fails(max_, flags_, err_)					\
-	do {									\
-		struct mmvec_region *crnf_r_ = BAD_PTR;				\
-		struct os_calls crnf_calls_;					\
-		int crnf_err_ = (err_);						\
-		os_calls_take(&crnf_calls_);					\
-		ck_assert_int_eq(mmvec_region_new((max_), (flags_), &crnf_r_),	\
-				 crnf_err_);					\
-		ck_assert_ptr_eq(crnf_r_, BAD_PTR);				\
-		if (crnf_err_ != -ENOMEM)					\
-			ck_assert_no_os_calls(&crnf_calls_);			\
-	} while (0)
+	ck_constructor_fails(struct mmvec_region, crnf_r_,			\
+			     mmvec_region_new((max_), (flags_), &crnf_r_),	\
+			     (err_))
 
 /* A region: committed bytes, base and the first committed bytes unchanged */
 struct region_snapshot {
@@ -440,12 +428,11 @@ END_TEST
 
 START_TEST(region_getters_null)
 {
-	errno = 0;
-	ck_assert_ptr_null(mmvec_region_base(NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	/* freeing NULL does nothing, like free() */
+	mmvec_region_free(NULL);
+	ck_assert_null_errno(mmvec_region_base(NULL), EINVAL);
 	ck_assert_uint_eq(mmvec_region_reserved(NULL), 0);
 	ck_assert_uint_eq(mmvec_region_committed(NULL), 0);
-	mmvec_region_free(NULL);
 }
 END_TEST
 
@@ -534,12 +521,8 @@ START_TEST(push_errors)
 	struct mmvec *v;
 	unsigned char elem[8] = { 0 };
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push(NULL, elem));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push(NULL, NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_push(NULL, elem), EINVAL);
+	ck_assert_null_errno(mmvec_push(NULL, NULL), EINVAL);
 
 	/* ENOSPC, also when the OS would fail too */
 	v = vec_with(8, 37, 37);
@@ -581,12 +564,8 @@ START_TEST(extend_errors)
 {
 	struct mmvec *v;
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_extend(NULL, 0));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_extend(NULL, SIZE_MAX));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_extend(NULL, 0), EINVAL);
+	ck_assert_null_errno(mmvec_extend(NULL, SIZE_MAX), EINVAL);
 
 	/* EOVERFLOW: the new length in bytes does not fit; ENOSPC when it
 	 * does but passes max_len */
@@ -798,28 +777,41 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Length and memory */
 
-START_TEST(resize_errors)
+/* The errors of a call that takes a length, mmvec_resize() or
+ * mmvec_reserve(): EINVAL, EOVERFLOW and ENOSPC before the OS is asked
+ * (which would fail), ENOMEM when the next element needs memory. Returns
+ * the vector at capacity with commits failing, for the caller's own
+ * checks. */
+static struct mmvec *length_errors(int (*call)(struct mmvec *, size_t))
 {
 	struct mmvec *v;
 
-	ck_assert_int_eq(mmvec_resize(NULL, 0), -EINVAL);
-	ck_assert_int_eq(mmvec_resize(NULL, SIZE_MAX), -EINVAL);
+	ck_assert_int_eq(call(NULL, 0), -EINVAL);
+	ck_assert_int_eq(call(NULL, SIZE_MAX), -EINVAL);
 
 	v = vec_with(8, 1000, 10);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX), -EOVERFLOW);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX / 8), -ENOSPC);
-	ck_fails(v, mmvec_resize(v, 1001), -ENOSPC);
-	fail_os(OP(COMMIT), -ENOMEM, 0);
-	ck_fails(v, mmvec_resize(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
-	ck_fails(v, mmvec_resize(v, 1001), -ENOSPC);
+	for (int os_fails = 0; os_fails < 2; os_fails++) {
+		if (os_fails)
+			fail_os(OP(COMMIT) | OP(POPULATE), -ENOMEM, 0);
+		ck_fails(v, call(v, SIZE_MAX), -EOVERFLOW);
+		ck_fails(v, call(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
+		ck_fails(v, call(v, SIZE_MAX / 8), -ENOSPC);
+		ck_fails(v, call(v, 1001), -ENOSPC);
+	}
 	heal_os();
 	mmvec_free(v);
 
 	v = vec_at_capacity(8, 100000, 0, 1);
 	fail_os(OP(COMMIT), -ENOMEM, 0);
-	ck_fails(v, mmvec_resize(v, mmvec_len(v) + 1), -ENOMEM);
-	ck_fails(v, mmvec_resize(v, 100000), -ENOMEM);
+	ck_fails(v, call(v, mmvec_len(v) + 1), -ENOMEM);
+	ck_fails(v, call(v, 100000), -ENOMEM);
+	return v;
+}
+
+START_TEST(resize_errors)
+{
+	struct mmvec *v = length_errors(mmvec_resize);
+
 	/* down and to the same length need no memory */
 	ck_noop(v, mmvec_resize(v, mmvec_len(v)));
 	ck_assert_int_eq(mmvec_resize(v, 1), 0);
@@ -832,26 +824,8 @@ END_TEST
 
 START_TEST(reserve_errors)
 {
-	struct mmvec *v;
+	struct mmvec *v = length_errors(mmvec_reserve);
 
-	ck_assert_int_eq(mmvec_reserve(NULL, 0), -EINVAL);
-	ck_assert_int_eq(mmvec_reserve(NULL, SIZE_MAX), -EINVAL);
-
-	v = vec_with(8, 1000, 10);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX), -EOVERFLOW);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX / 8 + 1), -EOVERFLOW);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX / 8), -ENOSPC);
-	ck_fails(v, mmvec_reserve(v, 1001), -ENOSPC);
-	fail_os(OP(COMMIT) | OP(POPULATE), -ENOMEM, 0);
-	ck_fails(v, mmvec_reserve(v, SIZE_MAX), -EOVERFLOW);
-	ck_fails(v, mmvec_reserve(v, 1001), -ENOSPC);
-	heal_os();
-	mmvec_free(v);
-
-	v = vec_at_capacity(8, 100000, 0, 1);
-	fail_os(OP(COMMIT), -ENOMEM, 0);
-	ck_fails(v, mmvec_reserve(v, mmvec_len(v) + 1), -ENOMEM);
-	ck_fails(v, mmvec_reserve(v, 100000), -ENOMEM);
 	ck_noop(v, mmvec_reserve(v, mmvec_capacity(v)));
 	ck_noop(v, mmvec_reserve(v, 0));
 	heal_os();
@@ -898,9 +872,7 @@ START_TEST(at_errors)
 {
 	struct mmvec *v;
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_at(NULL, 0));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_at(NULL, 0), EINVAL);
 
 	v = vec_new_ok(8, 1000, 0);
 	ck_fails_ptr(v, mmvec_at(v, 0), -ERANGE);
@@ -917,9 +889,7 @@ END_TEST
 
 START_TEST(getters_null)
 {
-	errno = 0;
-	ck_assert_ptr_null(mmvec_data(NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_data(NULL), EINVAL);
 	ck_assert_uint_eq(mmvec_len(NULL), 0);
 	ck_assert_uint_eq(mmvec_capacity(NULL), 0);
 	ck_assert_uint_eq(mmvec_max_len(NULL), 0);
@@ -945,62 +915,29 @@ START_TEST(advice_failure_ignored)
 }
 END_TEST
 
-static Suite *errors_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("errors");
 	TCase *tc;
 
-	tc = tcase_create("region");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, region_new_errors);
-	tcase_add_test(tc, region_new_default_halves);
-	tcase_add_test(tc, region_commit_errors);
-	tcase_add_test(tc, region_commit_populate_fails);
-	tcase_add_test(tc, region_decommit_errors);
-	tcase_add_test(tc, region_decommit_hole_repaired);
-	tcase_add_test(tc, region_getters_null);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "region", setup, teardown, 30);
+	test_add(tc, 1, region_new_errors, region_new_default_halves,
+		 region_commit_errors, region_commit_populate_fails,
+		 region_decommit_errors, region_decommit_hole_repaired,
+		 region_getters_null, NULL);
 
-	tc = tcase_create("new");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, new_errors);
-	tcase_add_test(tc, new_os_fails);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "new", setup, teardown, 30);
+	test_add(tc, 1, new_errors, new_os_fails, NULL);
 
-	tc = tcase_create("append");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, push_errors);
-	tcase_add_test(tc, extend_errors);
-	tcase_add_test(tc, append_errors);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "append", setup, teardown, 30);
+	test_add(tc, 1, push_errors, extend_errors, append_errors, NULL);
 
-	tc = tcase_create("modify");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, insert_errors);
-	tcase_add_test(tc, erase_errors);
-	tcase_add_test(tc, swap_remove_errors);
-	tcase_add_test(tc, pop_errors);
-	tcase_add_test(tc, resize_errors);
-	tcase_add_test(tc, reserve_errors);
-	tcase_add_test(tc, shrink_to_fit_errors);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "modify", setup, teardown, 30);
+	test_add(tc, 1, insert_errors, erase_errors, swap_remove_errors,
+		 pop_errors, resize_errors, reserve_errors,
+		 shrink_to_fit_errors, NULL);
 
-	tc = tcase_create("access");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, at_errors);
-	tcase_add_test(tc, getters_null);
-	tcase_add_test(tc, advice_failure_ignored);
-	suite_add_tcase(s, tc);
-
+	tc = test_case(s, "access", setup, teardown, 30);
+	test_add(tc, 1, at_errors, getters_null, advice_failure_ignored, NULL);
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(errors_suite());
 }

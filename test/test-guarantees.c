@@ -6,7 +6,7 @@
  * committed pages faults, and the default reservation fits the address space
  * it is given.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -303,16 +303,21 @@ static volatile unsigned char *committed_end(const struct mmvec *v)
 	return (volatile unsigned char *)round_up(end, page);
 }
 
+/* Writes the byte at @p, which must fault, then frees @v (only reached
+ * when the write did not fault, and the test fails) */
+static void must_fault(struct mmvec *v, volatile unsigned char *p)
+{
+	p[0] = 1;
+	mmvec_free(v);
+}
+
 START_TEST(fault_past_capacity)
 {
 	struct mmvec *v = vec_new_ok(8, 0, MMVEC_NO_HUGEPAGES);
-	volatile unsigned char *end;
 
 	ck_assert_ptr_nonnull(mmvec_push(v, NULL));
-	end = committed_end(v);
-	ck_assert_ptr_ne((void *)end, mmvec_data(v));
-	end[0] = 1;
-	mmvec_free(v);
+	ck_assert_ptr_ne((void *)committed_end(v), mmvec_data(v));
+	must_fault(v, committed_end(v));
 }
 END_TEST
 
@@ -320,23 +325,18 @@ START_TEST(fault_past_capacity_large)
 {
 	/* past the 2 MiB commit steps of a large vector */
 	struct mmvec *v = vec_new_ok(8, 0, 0);
-	volatile unsigned char *end;
 
 	ck_assert_ptr_nonnull(mmvec_extend(v, 3 * MIB / 8 + 1));
-	end = committed_end(v);
-	end[0] = 1;
-	mmvec_free(v);
+	must_fault(v, committed_end(v));
 }
 END_TEST
 
 START_TEST(fault_empty)
 {
 	struct mmvec *v = vec_new_ok(8, 0, 0);
-	volatile unsigned char *data = mmvec_data(v);
 
 	ck_assert_uint_eq(mmvec_capacity(v), 0);
-	data[0] = 1;
-	mmvec_free(v);
+	must_fault(v, mmvec_data(v));
 }
 END_TEST
 
@@ -349,8 +349,7 @@ START_TEST(fault_after_shrink)
 	data[10 * page - 1] = 1;
 	ck_assert_int_eq(mmvec_resize(v, 1), 0);
 	ck_assert_int_eq(mmvec_shrink_to_fit(v), 0);
-	data[page] = 1;
-	mmvec_free(v);
+	must_fault(v, data + page);
 }
 END_TEST
 
@@ -577,74 +576,43 @@ START_TEST(default_reservations_exhausted)
 }
 END_TEST
 
-static Suite *guarantees_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("guarantees");
 	TCase *tc;
 
-	tc = tcase_create("never-move");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, never_move_push);
-	tcase_add_test(tc, never_move_mixed);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "never-move", setup, NULL, 120);
+	test_add(tc, 1, never_move_push, never_move_mixed, NULL);
 
-	tc = tcase_create("zero");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, zero_new_elements, 0,
-			    (int)(LEFT_NLEFTOVERS * GROW_NGROWERS *
-				  ARRAY_LENGTH(zero_sizes)));
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "zero", setup, NULL, 30);
+	test_add(tc, (int)(LEFT_NLEFTOVERS * GROW_NGROWERS *
+			   ARRAY_LENGTH(zero_sizes)),
+		 zero_new_elements, NULL);
 
-	tc = tcase_create("shrink");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, shrink_lowers_resident);
-	if (!MMVEC_PORTABLE)
-		tcase_add_test(tc, zeroing_leaves_untouched_pages);
-	else
-		printf("Not run: zeroing_leaves_untouched_pages (the portable "
-		       "OS layer zeroes with memset)\n");
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "shrink", setup, NULL, 60);
+	test_add(tc, 1, shrink_lowers_resident, NULL);
+	test_add_if(tc, !MMVEC_PORTABLE,
+		    "the portable OS layer zeroes with memset",
+		    zeroing_leaves_untouched_pages);
 
-	tc = tcase_create("fault");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	if (mmvec_test_forking()) {
-		tcase_add_test_raise_signal(tc, fault_past_capacity, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_past_capacity_large,
-					    SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_empty, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_after_shrink, SIGSEGV);
-	} else {
-		fprintf(stderr,
-			"note: CK_FORK=no, the 4 tests that must raise SIGSEGV are not run\n");
-	}
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "fault", setup, NULL, 30);
+	test_add_signal(tc, SIGSEGV, fault_past_capacity,
+			fault_past_capacity_large, fault_empty,
+			fault_after_shrink, NULL);
 
-	tc = tcase_create("rlimit");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 60);
-	if (mmvec_test_on_valgrind()) {
+	tc = test_case(s, "rlimit", setup, NULL, 60);
+	if (test_on_valgrind()) {
 		/* Valgrind has limits of its own below the larger headrooms,
 		 * and tracks every mapping: thousands take too long */
-		printf("Not run under Valgrind: default_reservation_rlimit "
-		       "above 1 GiB, default_reservations_exhausted without "
-		       "a limit\n");
-		tcase_add_loop_test(tc, default_reservation_rlimit, 0, 2);
-		tcase_add_loop_test(tc, default_reservations_exhausted, 0, 1);
+		printf("note: under Valgrind, default_reservation_rlimit runs "
+		       "up to 1 GiB of headroom and "
+		       "default_reservations_exhausted only with a limit\n");
+		test_add(tc, 2, default_reservation_rlimit, NULL);
+		test_add(tc, 1, default_reservations_exhausted, NULL);
 	} else {
-		tcase_add_loop_test(tc, default_reservation_rlimit, 0,
-				    (int)ARRAY_LENGTH(rlimit_headrooms));
-		tcase_add_loop_test(tc, default_reservations_exhausted, 0, 2);
+		test_add(tc, (int)ARRAY_LENGTH(rlimit_headrooms),
+			 default_reservation_rlimit, NULL);
+		test_add(tc, 2, default_reservations_exhausted, NULL);
 	}
-	suite_add_tcase(s, tc);
-
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(guarantees_suite());
 }

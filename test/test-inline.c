@@ -6,7 +6,7 @@
  * MMVEC_NO_INLINE, where the inline forms must behave the same by calling
  * the library.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <stdio.h>
 
@@ -446,38 +446,23 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
-static Suite *inline_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("inline");
 	TCase *tc;
 
-	tc = tcase_create("head");
-	tcase_add_test(tc, head_layout);
-	tcase_add_test(tc, head_follows_every_call);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "head", NULL, NULL, 30);
+	test_add(tc, 1, head_layout, head_follows_every_call, NULL);
 
-	tc = tcase_create("push");
-	tcase_add_test(tc, push_fast_values);
-	tcase_add_test(tc, push_val_values);
-	tcase_add_test(tc, push_val_evaluates_v_once);
-	tcase_add_test(tc, push_fast_null_vector);
-	tcase_add_test(tc, push_fast_size_mismatch);
-	tcase_add_test(tc, push_fast_null_elem_zeroes);
-	tcase_add_test(tc, push_fast_own_element);
-	tcase_add_test(tc, push_fast_full);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "push", NULL, NULL, 30);
+	test_add(tc, 1, push_fast_values, push_val_values,
+		 push_val_evaluates_v_once, push_fast_null_vector,
+		 push_fast_size_mismatch, push_fast_null_elem_zeroes,
+		 push_fast_own_element, push_fast_full, NULL);
 
-	tc = tcase_create("claim");
-	tcase_add_test(tc, claim_publish);
-	tcase_add_test(tc, claim_zero_and_errors);
-	tcase_add_loop_test(tc, claim_discarded, 0, DISCARDERS);
-	tcase_add_test(tc, claim_survives_reserve);
-	suite_add_tcase(s, tc);
-
+	tc = test_case(s, "claim", NULL, NULL, 30);
+	test_add(tc, 1, claim_publish, claim_zero_and_errors,
+		 claim_survives_reserve, NULL);
+	test_add(tc, DISCARDERS, claim_discarded, NULL);
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(inline_suite());
 }

@@ -3,7 +3,7 @@
  *
  * The page-reservation layer on its own, through the public API.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -129,7 +129,7 @@ START_TEST(reserve_default)
 
 	/* Without a limit in the way the first request is granted */
 	ck_assert_int_eq(getrlimit(RLIMIT_AS, &lim), 0);
-	if (!mmvec_test_on_valgrind() && lim.rlim_cur == RLIM_INFINITY)
+	if (!test_on_valgrind() && lim.rlim_cur == RLIM_INFINITY)
 		ck_assert_uint_eq(reserved, next_power_of_two(phys));
 
 	/* it is usable at both ends */
@@ -425,14 +425,7 @@ END_TEST
 
 START_TEST(flags_valid)
 {
-	const unsigned flags[] = {
-		0,
-		MMVEC_HUGEPAGES,
-		MMVEC_NO_HUGEPAGES,
-		MMVEC_POPULATE,
-		MMVEC_HUGEPAGES | MMVEC_POPULATE,
-		MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,
-	};
+	const unsigned flags[] = VALID_FLAG_SETS;
 
 	for (size_t i = 0; i < ARRAY_LENGTH(flags); i++) {
 		struct mmvec_region *r = region_new_ok(4 * MIB, flags[i]);
@@ -508,6 +501,15 @@ START_TEST(flags_advice)
 }
 END_TEST
 
+/* Every committed page of @r is resident */
+static void assert_committed_resident(const struct mmvec_region *r)
+{
+	size_t committed = mmvec_region_committed(r);
+
+	ck_assert_uint_eq(resident_pages(mmvec_region_base(r), committed),
+			  committed / page);
+}
+
 START_TEST(flags_populate)
 {
 	struct mmvec_region *r;
@@ -520,15 +522,12 @@ START_TEST(flags_populate)
 	ck_assert_uint_eq(resident_pages(base, 64 * page), 64);
 	ck_assert(range_zero(r, 0, 64 * page));
 	ck_assert_int_eq(mmvec_region_commit(r, 3 * MIB + 1), 0);
-	ck_assert_uint_eq(resident_pages(base, mmvec_region_committed(r)),
-			  mmvec_region_committed(r) / page);
+	assert_committed_resident(r);
 	mmvec_region_free(r);
 
 	r = region_new_ok(8 * MIB, MMVEC_POPULATE);
-	base = mmvec_region_base(r);
 	ck_assert_int_eq(mmvec_region_commit(r, 5 * MIB), 0);
-	ck_assert_uint_eq(resident_pages(base, mmvec_region_committed(r)),
-			  mmvec_region_committed(r) / page);
+	assert_committed_resident(r);
 	mmvec_region_free(r);
 
 	/* without it, committing faults nothing in */
@@ -586,76 +585,38 @@ START_TEST(null_handles)
 	ck_assert_int_eq(mmvec_region_decommit(NULL, page), -EINVAL);
 	ck_assert_uint_eq(mmvec_region_reserved(NULL), 0);
 	ck_assert_uint_eq(mmvec_region_committed(NULL), 0);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_region_base(NULL));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_region_base(NULL), EINVAL);
 	ck_assert_int_eq(mmvec_region_new(page, 0, NULL), -EINVAL);
 	ck_assert_int_eq(mmvec_region_new(0, 0, NULL), -EINVAL);
 }
 END_TEST
 
-static Suite *region_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("region");
 	TCase *tc;
 
-	tc = tcase_create("reserve");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, page_size);
-	tcase_add_test(tc, reserve_exact);
-	if (thp_size())
-		tcase_add_test(tc, reserve_aligned);
-	else
-		printf("Not run: reserve_aligned (the library uses no "
-		       "transparent huge pages here)\n");
-	tcase_add_test(tc, reserve_default);
-	tcase_add_test(tc, free_unmaps);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "reserve", setup, NULL, 30);
+	test_add(tc, 1, page_size, reserve_exact, reserve_default,
+		 free_unmaps, NULL);
+	test_add_if(tc, thp_size() != 0,
+		    "the library uses no transparent huge pages here",
+		    reserve_aligned);
 
-	tc = tcase_create("commit");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, commit_pages);
-	tcase_add_test(tc, commit_huge_steps);
-	tcase_add_test(tc, commit_whole_reservation);
-	tcase_add_test(tc, commit_past_reservation);
-	tcase_add_test(tc, decommit_pages);
-	tcase_add_test(tc, decommit_huge);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "commit", setup, NULL, 30);
+	test_add(tc, 1, commit_pages, commit_huge_steps,
+		 commit_whole_reservation, commit_past_reservation,
+		 decommit_pages, decommit_huge, NULL);
 
-	tc = tcase_create("fault");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	if (mmvec_test_forking()) {
-		tcase_add_test_raise_signal(tc, fault_uncommitted, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_past_commit, SIGSEGV);
-		tcase_add_test_raise_signal(tc, fault_decommitted, SIGSEGV);
-	} else {
-		fprintf(stderr,
-			"note: CK_FORK=no, the 3 tests that must raise SIGSEGV are not run\n");
-	}
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "fault", setup, NULL, 30);
+	test_add_signal(tc, SIGSEGV, fault_uncommitted, fault_past_commit,
+			fault_decommitted, NULL);
 
-	tc = tcase_create("flags");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, flags_valid);
-	tcase_add_test(tc, flags_invalid);
-	if (!MMVEC_PORTABLE)
-		tcase_add_test(tc, flags_advice);
-	else
-		printf("Not run: flags_advice (the portable OS layer gives no "
-		       "huge-page advice)\n");
-	tcase_add_test(tc, flags_populate);
-	tcase_add_test(tc, two_mappings);
-	tcase_add_test(tc, null_handles);
-	suite_add_tcase(s, tc);
-
+	tc = test_case(s, "flags", setup, NULL, 30);
+	test_add(tc, 1, flags_valid, flags_invalid, flags_populate,
+		 two_mappings, null_handles, NULL);
+	test_add_if(tc, !MMVEC_PORTABLE,
+		    "the portable OS layer gives no huge-page advice",
+		    flags_advice);
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(region_suite());
 }

@@ -4,7 +4,7 @@
  * Every vector function's success paths, for several element sizes, checked
  * against a plain byte array that applies the same operations.
  */
-#include "test-common.h"
+#include "runner.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -176,14 +176,7 @@ END_TEST
 
 START_TEST(new_flags)
 {
-	const unsigned flags[] = {
-		0,
-		MMVEC_HUGEPAGES,
-		MMVEC_NO_HUGEPAGES,
-		MMVEC_POPULATE,
-		MMVEC_HUGEPAGES | MMVEC_POPULATE,
-		MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,
-	};
+	const unsigned flags[] = VALID_FLAG_SETS;
 
 	for (size_t f = 0; f < ARRAY_LENGTH(flags); f++) {
 		struct mmvec *v = vec_new_ok(24, 1000000, flags[f]);
@@ -814,65 +807,31 @@ START_TEST(reserve_populate)
 }
 END_TEST
 
-static Suite *vector_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("vector");
 	int nsizes = (int)ARRAY_LENGTH(elem_sizes);
 	TCase *tc;
 
-	tc = tcase_create("new");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, new_explicit, 0, nsizes);
-	tcase_add_loop_test(tc, new_default, 0, nsizes);
-	tcase_add_test(tc, new_default_large_elements);
-	if (!mmvec_test_on_valgrind())
-		tcase_add_test(tc, new_default_element_past_default);
-	else
-		fprintf(stderr,
-			"note: under Valgrind, new_default_element_past_default is not run\n");
-	tcase_add_test(tc, new_flags);
-	tcase_add_loop_test(tc, accessors, 0, nsizes);
-	tcase_add_test(tc, version);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "new", setup, NULL, 30);
+	test_add(tc, nsizes, new_explicit, new_default, NULL);
+	test_add(tc, 1, new_default_large_elements, NULL);
+	/* Valgrind's mappings stop at 32 GiB */
+	test_add_not_on_valgrind(tc, new_default_element_past_default);
+	test_add(tc, 1, new_flags, NULL);
+	test_add(tc, nsizes, accessors, NULL);
+	test_add(tc, 1, version, NULL);
 
-	tc = tcase_create("append");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, push, 0, nsizes);
-	tcase_add_loop_test(tc, push_self, 0, nsizes);
-	tcase_add_loop_test(tc, extend, 0, nsizes);
-	tcase_add_loop_test(tc, extend_to_max, 0, nsizes);
-	tcase_add_loop_test(tc, append, 0, nsizes);
-	tcase_add_loop_test(tc, append_self, 0, nsizes);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "append", setup, NULL, 30);
+	test_add(tc, nsizes, push, push_self, extend, extend_to_max, append,
+		 append_self, NULL);
 
-	tc = tcase_create("modify");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, insert, 0, nsizes);
-	tcase_add_loop_test(tc, insert_self, 0, nsizes);
-	tcase_add_loop_test(tc, erase, 0, nsizes);
-	tcase_add_loop_test(tc, swap_remove, 0, nsizes);
-	tcase_add_loop_test(tc, pop, 0, nsizes);
-	tcase_add_loop_test(tc, clear, 0, nsizes);
-	tcase_add_loop_test(tc, resize, 0, nsizes);
-	suite_add_tcase(s, tc);
+	tc = test_case(s, "modify", setup, NULL, 30);
+	test_add(tc, nsizes, insert, insert_self, erase, swap_remove, pop, clear,
+		 resize, NULL);
 
-	tc = tcase_create("memory");
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, reserve, 0, nsizes);
-	tcase_add_loop_test(tc, capacity_within_max, 0, nsizes);
-	tcase_add_loop_test(tc, shrink_to_fit, 0, nsizes);
-	tcase_add_test(tc, shrink_to_fit_max_len);
-	tcase_add_test(tc, reserve_populate);
-	suite_add_tcase(s, tc);
-
+	tc = test_case(s, "memory", setup, NULL, 30);
+	test_add(tc, nsizes, reserve, capacity_within_max, shrink_to_fit, NULL);
+	test_add(tc, 1, shrink_to_fit_max_len, reserve_populate, NULL);
 	return s;
-}
-
-int main(void)
-{
-	return mmvec_test_run(vector_suite());
 }

@@ -13,7 +13,7 @@
  * reading back as zero, and now and then that the kernel maps exactly the
  * committed prefix writable.
  */
-#include "harden.h"
+#include "helpers.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -27,7 +27,6 @@
 #include "mmvec.h"
 #include "vecmodel.h"
 
-#define MIB ((size_t)1 << 20)
 /* Commits and the shadow copy stay below this. */
 #define LIMIT_BYTES (8 * MIB)
 #define MAX_STEPS 2048
@@ -44,7 +43,7 @@ struct rm {
 	unsigned char *shadow; /* limit bytes */
 	size_t hi;        /* bytes at or above it are zero in the shadow */
 	bool unsure;      /* a populate undo failed: memory not populated */
-	struct harden_rng fill;
+	struct test_rng fill;
 	const struct vm_faults *faults;
 	unsigned long step;
 };
@@ -65,58 +64,21 @@ static void die(const struct rm *m, const char *fmt, ...)
 	abort();
 }
 
-static size_t align_up(size_t x, size_t a)
-{
-	return (x + a - 1) / a * a;
-}
-
-static size_t thp_size(void)
-{
-	static size_t size = 1;
-
-	if (size == 1) {
-		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/"
-				"hpage_pmd_size", "re");
-		unsigned long long v = 0;
-
-		if (!f || fscanf(f, "%llu", &v) != 1)
-			v = 0;
-		if (f)
-			fclose(f);
-		/* the library uses none above 32 MiB, and none at all in its
-		 * portable build */
-		size = v <= (32u << 20) && !MMVEC_PORTABLE ? (size_t)v : 0;
-	}
-	return size;
-}
-
 /* What committing `bytes` (<= reserved) leaves committed. */
 static size_t expect_commit(const struct rm *m, size_t bytes)
 {
-	size_t target = align_up(bytes, m->page);
+	size_t target = round_up(bytes, m->page);
 
 	if (bytes <= m->committed)
 		return m->committed;
 	if (m->huge && (target >= m->huge || (m->flags & MMVEC_HUGEPAGES))) {
-		target = align_up(target, m->huge);
+		target = round_up(target, m->huge);
 		if (target > m->reserved)
 			target = m->reserved;
 	}
 	return target;
 }
 
-static void arm(struct rm *m, struct vm_input *in)
-{
-	if (m->faults)
-		m->faults->arm(m->faults->ctx, in);
-}
-
-static struct vm_fault_report disarm(struct rm *m)
-{
-	struct vm_fault_report none = { 0, 0, 0 };
-
-	return m->faults ? m->faults->disarm(m->faults->ctx) : none;
-}
 
 static void check_getters(struct rm *m)
 {
@@ -131,7 +93,7 @@ static void check_getters(struct rm *m)
 
 static void check_kernel(struct rm *m)
 {
-	long long rw = harden_rw_bytes(m->base, m->reserved);
+	long long rw = maps_rw_bytes(m->base, m->reserved);
 
 	if (rw != (long long)m->committed)
 		die(m, "the kernel has %lld bytes writable", rw);
@@ -142,8 +104,8 @@ static void check_zero(struct rm *m, size_t from, size_t to)
 	/* the first and last byte of each page, and one in between */
 	for (size_t p = from; p < to; p += m->page) {
 		size_t last = p + m->page - 1 < to ? p + m->page - 1 : to - 1;
-		size_t mid = p + (size_t)harden_rng_below(&m->fill,
-							  last - p + 1);
+		size_t mid = p + (size_t)rng_below(&m->fill,
+						     last - p + 1);
 
 		if (m->base[p] || m->base[last] || m->base[mid])
 			die(m, "newly committed byte in page at %zu is not "
@@ -211,9 +173,9 @@ static void op_commit(struct rm *m, struct vm_input *in)
 		want = 0;
 		expect = expect_commit(m, bytes);
 	}
-	arm(m, in);
+	vm_faults_arm(m->faults, in);
 	rc = mmvec_region_commit(m->r, bytes);
-	struct vm_fault_report rep = disarm(m);
+	struct vm_fault_report rep = vm_faults_disarm(m->faults);
 	if (rc != want) {
 		if (!(want == 0 && rc == -ENOMEM && rep.injected))
 			die(m, "commit(%zu) returned %d, expected %d", bytes,
@@ -243,12 +205,12 @@ static void op_decommit(struct rm *m, struct vm_input *in)
 {
 	size_t bytes = pick_bytes(m, in);
 	size_t keep = bytes >= m->committed ? m->committed
-					    : align_up(bytes, m->page);
+					    : round_up(bytes, m->page);
 	int rc;
 
-	arm(m, in);
+	vm_faults_arm(m->faults, in);
 	rc = mmvec_region_decommit(m->r, bytes);
-	struct vm_fault_report rep = disarm(m);
+	struct vm_fault_report rep = vm_faults_disarm(m->faults);
 	if (rc != 0) {
 		if (!(rc == -ENOMEM && rep.injected))
 			die(m, "decommit(%zu) returned %d", bytes, rc);
@@ -276,7 +238,7 @@ static void op_write(struct rm *m, struct vm_input *in)
 					       ? m->committed - off
 					       : 3 * m->page);
 	for (size_t b = 0; b < len; b++)
-		m->shadow[off + b] = (unsigned char)harden_rng_next(&m->fill);
+		m->shadow[off + b] = (unsigned char)rng_next(&m->fill);
 	memcpy(m->base + off, m->shadow + off, len);
 	if (off + len > m->hi)
 		m->hi = off + len;
@@ -339,20 +301,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm_input_bytes(&in, data + 1, size - 1);
 	m.page = mmvec_page_size();
 	m.fill.state = vm_below(&in, UINT64_MAX);
-	m.flags = flag_sets[vm_below(&in, ARRAY_SIZE(flag_sets))];
+	m.flags = flag_sets[vm_below(&in, ARRAY_LENGTH(flag_sets))];
 	switch (vm_below(&in, 8)) {
 	case 0:
 		/* the default size (tens of GiB; slow under Valgrind) */
-		max_bytes = harden_on_valgrind() ? MIB : 0;
+		max_bytes = test_on_valgrind() ? MIB : 0;
 		break;
 	case 1: case 2: max_bytes = 1 + (size_t)vm_below(&in, 64 * 1024); break;
 	default: max_bytes = 1 + (size_t)vm_below(&in, LIMIT_BYTES); break;
 	}
 
 	for (;;) {
-		arm(&m, &in);
+		vm_faults_arm(m.faults, &in);
 		rc = mmvec_region_new(max_bytes, m.flags, &m.r);
-		struct vm_fault_report rep = disarm(&m);
+		struct vm_fault_report rep = vm_faults_disarm(m.faults);
 		if (rc == 0)
 			break;
 		if (rc != -ENOMEM || !rep.injected || m.r)
@@ -363,7 +325,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.faults = (data[0] & 1) ? &faults_random : NULL;
 	m.base = mmvec_region_base(m.r);
 	m.reserved = mmvec_region_reserved(m.r);
-	if (max_bytes && m.reserved != align_up(max_bytes, m.page))
+	if (max_bytes && m.reserved != round_up(max_bytes, m.page))
 		die(&m, "reserved %zu for %zu", m.reserved, max_bytes);
 	if (!m.base || (uintptr_t)m.base % m.page || m.reserved % m.page)
 		die(&m, "base %p", (void *)m.base);

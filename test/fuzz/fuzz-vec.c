@@ -2,12 +2,12 @@
  * SPDX-License-Identifier: MIT
  *
  * Fuzz target: the input is a sequence of vector operations, run on the
- * library and on the reference model (test/hardening/vecmodel.c) and compared
+ * library and on the reference model (test/vecmodel.c) and compared
  * after each. Byte 0 picks the mode (bit 0: inject OS failures through the
  * fault hook; bit 1: also compare the capacity with /proc/self/maps now and
  * then); the rest drives vm_open() and vm_step().
  */
-#include "harden.h"
+#include "helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * one input, then MMVEC_FUZZ_REPLAY_RANDOM (default 200, 20 when slow)
  * random inputs from fixed seeds. A finding aborts, as under libFuzzer.
  */
-#include "harden.h"
+#include "helpers.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -77,9 +77,9 @@ static unsigned long run_path(const char *path)
 
 int main(int argc, char **argv)
 {
-	uint64_t random_inputs = harden_env_u64("MMVEC_FUZZ_REPLAY_RANDOM",
-						harden_slow() ? 20 : 200);
-	struct harden_rng rng = { 0x66757a7a };
+	uint64_t random_inputs = env_u64("MMVEC_FUZZ_REPLAY_RANDOM",
+					 test_slow() ? 20 : 200);
+	struct test_rng rng = { 0x66757a7a };
 	unsigned long n = 0;
 	unsigned char buf[1024];
 
@@ -90,11 +90,10 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	for (uint64_t k = 0; k < random_inputs; k++) {
-		size_t len = 2 + (size_t)harden_rng_below(&rng,
-							  sizeof(buf) - 1);
+		size_t len = 2 + (size_t)rng_below(&rng, sizeof(buf) - 1);
 
 		for (size_t b = 0; b < len; b++)
-			buf[b] = (unsigned char)harden_rng_next(&rng);
+			buf[b] = (unsigned char)rng_next(&rng);
 		LLVMFuzzerTestOneInput(buf, len);
 	}
 	printf("%lu corpus inputs and %llu random inputs passed\n", n,

@@ -14,9 +14,8 @@
  *
  * HELPER is read-past-end, built like this program.
  */
-#include "harden.h"
+#include "runner.h"
 
-#include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,7 @@
 #define REPORT_EXIT 23
 
 static const char *helper;
-#if !defined(HARDEN_ASAN) && !defined(HARDEN_TSAN) && HAVE_VALGRIND_MEMCHECK_H
+#if !defined(TEST_ASAN) && !defined(TEST_TSAN) && HAVE_VALGRIND_MEMCHECK_H
 static const char *valgrind;
 #endif
 
@@ -97,7 +96,7 @@ __attribute__((unused)) static int exit_code(const struct result *r)
 /* ------------------------------------------------------------------------ */
 /* AddressSanitizer */
 
-#ifdef HARDEN_ASAN
+#ifdef TEST_ASAN
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -120,8 +119,8 @@ START_TEST(asan_inside_not_reported)
 		      "reading elements below len was reported (exit %d):\n%s",
 		      exit_code(&r), r.out);
 	ck_assert_uint_eq(count(r.out, "@@ begin"),
-			  ARRAY_SIZE(scenario_names) *
-				  ARRAY_SIZE(scenario_sizes));
+			  ARRAY_LENGTH(scenario_names) *
+				  ARRAY_LENGTH(scenario_sizes));
 	ck_assert_uint_eq(count(r.out, "@@ end"), count(r.out, "@@ begin"));
 	free(r.out);
 }
@@ -129,8 +128,8 @@ END_TEST
 
 START_TEST(asan_past_end_reported)
 {
-	const char *name = scenario_names[_i / ARRAY_SIZE(scenario_sizes)];
-	size_t es = scenario_sizes[_i % ARRAY_SIZE(scenario_sizes)];
+	const char *name = scenario_names[_i / ARRAY_LENGTH(scenario_sizes)];
+	size_t es = scenario_sizes[_i % ARRAY_LENGTH(scenario_sizes)];
 	char es_arg[32];
 	const char *argv[] = { helper, "one", name, es_arg, "past", NULL };
 	const char *kind;
@@ -164,14 +163,14 @@ START_TEST(asan_past_end_reported)
 }
 END_TEST
 
-#endif /* HARDEN_ASAN */
+#endif /* TEST_ASAN */
 
 /* ------------------------------------------------------------------------ */
 /* Valgrind memcheck: one run does every read, since memcheck reports and
  * goes on. It prints the first report of each call stack only; the helper
  * counts the errors each read caused (VALGRIND_COUNT_ERRORS). */
 
-#if !defined(HARDEN_ASAN) && !defined(HARDEN_TSAN) && HAVE_VALGRIND_MEMCHECK_H
+#if !defined(TEST_ASAN) && !defined(TEST_TSAN) && HAVE_VALGRIND_MEMCHECK_H
 START_TEST(memcheck_reports_past_end)
 {
 	const char *argv[] = { valgrind, "-q", "--error-exitcode=23",
@@ -221,11 +220,11 @@ START_TEST(memcheck_reports_past_end)
 		*end = save;
 		p = end + strlen("@@ end");
 	}
-	ck_assert_uint_eq(sections, 2 * ARRAY_SIZE(scenario_names) *
-					    ARRAY_SIZE(scenario_sizes));
+	ck_assert_uint_eq(sections, 2 * ARRAY_LENGTH(scenario_names) *
+					    ARRAY_LENGTH(scenario_sizes));
 	ck_assert_uint_eq(reported + empty,
-			  ARRAY_SIZE(scenario_names) *
-				  ARRAY_SIZE(scenario_sizes));
+			  ARRAY_LENGTH(scenario_names) *
+				  ARRAY_LENGTH(scenario_sizes));
 	ck_assert_uint_gt(reported, empty);
 	free(r.out);
 }
@@ -234,56 +233,46 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
-static int skip(const char *why)
-{
-	printf("SKIP: %s\n", why);
-	return HARDEN_SKIP;
-}
-
-int main(int argc, char **argv)
+Suite *test_suite(int argc, char **argv)
 {
 	const TTest *tests[2] = { NULL, NULL };
 	int loop = 0;
 	Suite *s;
 	TCase *tc;
-	int failed;
 
 	if (argc < 3 || (strcmp(argv[1], "asan") && strcmp(argv[1], "memcheck"))) {
 		fprintf(stderr, "usage: test-checkers asan|memcheck HELPER "
 			"[VALGRIND]\n");
-		return EXIT_FAILURE;
+		exit(EXIT_FAILURE);
 	}
 	helper = argv[2];
 	if (!strcmp(argv[1], "asan")) {
-#ifndef HARDEN_ASAN
-		return skip("not an AddressSanitizer build");
+#ifndef TEST_ASAN
+		test_skip("not an AddressSanitizer build");
 #else
 		tests[0] = asan_inside_not_reported;
 		tests[1] = asan_past_end_reported;
-		loop = (int)(ARRAY_SIZE(scenario_names) *
-			     ARRAY_SIZE(scenario_sizes));
+		loop = (int)(ARRAY_LENGTH(scenario_names) *
+			     ARRAY_LENGTH(scenario_sizes));
 #endif
 	} else {
-#if defined(HARDEN_ASAN) || defined(HARDEN_TSAN)
-		return skip("Valgrind cannot run a sanitizer build");
+#if defined(TEST_ASAN) || defined(TEST_TSAN)
+		test_skip("Valgrind cannot run a sanitizer build");
 #elif !HAVE_VALGRIND_MEMCHECK_H
-		return skip("built without valgrind/memcheck.h: the library "
-			    "makes no memcheck annotations");
+		test_skip("built without valgrind/memcheck.h: the library "
+			  "makes no memcheck annotations");
 #else
 		valgrind = argc > 3 ? argv[3] : "";
 		if (!*valgrind || access(valgrind, X_OK) != 0)
-			return skip("valgrind is not installed");
+			test_skip("valgrind is not installed");
 		tests[0] = memcheck_reports_past_end;
 #endif
 	}
 
 	s = suite_create("checkers");
-	tc = tcase_create("reports");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, tests[0]);
+	tc = test_case(s, "reports", NULL, NULL, 300);
+	test_add(tc, 1, tests[0], NULL);
 	if (tests[1])
-		tcase_add_loop_test(tc, tests[1], 0, loop);
-	suite_add_tcase(s, tc);
-	failed = harden_run_suite(s);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+		test_add(tc, loop, tests[1], NULL);
+	return s;
 }

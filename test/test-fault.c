@@ -10,9 +10,8 @@
  *
  * Linked with the fault-injection build of the library (mmvec_test_dep).
  */
-#include "harden.h"
+#include "runner.h"
 
-#include <check.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -23,39 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "childtest.h"
 #include "faults.h"
 #include "mmvec.h"
 
-#define MIB ((size_t)1 << 20)
-
 /* ------------------------------------------------------------------------ */
 /* Helpers */
-
-static unsigned char pattern(size_t i, size_t b)
-{
-	return (unsigned char)(i * 131u + b * 7u + 1u);
-}
-
-static void fill_pattern(void *p, size_t es, size_t from, size_t to)
-{
-	unsigned char *c = p;
-
-	for (size_t i = from; i < to; i++)
-		for (size_t b = 0; b < es; b++)
-			c[(i - from) * es + b] = pattern(i, b);
-}
-
-static bool holds_pattern(const void *p, size_t es, size_t from, size_t to)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = from; i < to; i++)
-		for (size_t b = 0; b < es; b++)
-			if (c[(i - from) * es + b] != pattern(i, b))
-				return false;
-	return true;
-}
 
 static bool all_bytes(const void *p, size_t n, unsigned char byte)
 {
@@ -65,11 +36,6 @@ static bool all_bytes(const void *p, size_t n, unsigned char byte)
 		if (c[i] != byte)
 			return false;
 	return true;
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	return all_bytes(p, n, 0);
 }
 
 /* Everything a failed call must leave as it was. */
@@ -88,7 +54,7 @@ static void snap_take(struct snap *s, const struct mmvec *v)
 	s->cap = mmvec_capacity(v);
 	s->max_len = mmvec_max_len(v);
 	s->data = mmvec_data(v);
-	s->rw = harden_rw_bytes(s->data, SIZE_MAX);
+	s->rw = maps_rw_bytes(s->data, SIZE_MAX);
 	ck_assert_int_ge(s->rw, 0);
 	s->copy = malloc(bytes ? bytes : 1);
 	ck_assert_ptr_nonnull(s->copy);
@@ -107,9 +73,9 @@ static void snap_assert_same(const struct snap *s, const struct mmvec *v,
 	ck_assert_msg(mmvec_data(v) == s->data, "%s: data moved", what);
 	ck_assert_msg(memcmp(s->data, s->copy, s->len * mmvec_elem_size(v)) ==
 		      0, "%s: contents changed", what);
-	ck_assert_msg(harden_rw_bytes(s->data, SIZE_MAX) == s->rw,
+	ck_assert_msg(maps_rw_bytes(s->data, SIZE_MAX) == s->rw,
 		      "%s: writable bytes %lld -> %lld", what, s->rw,
-		      harden_rw_bytes(s->data, SIZE_MAX));
+		      maps_rw_bytes(s->data, SIZE_MAX));
 }
 
 static void snap_free(struct snap *s)
@@ -172,7 +138,7 @@ static void assert_grown(struct mmvec *v, enum grow_op op, size_t old_len,
 	if (op == G_RESERVE) {
 		ck_assert_uint_eq(mmvec_len(v), old_len);
 		ck_assert_uint_ge(mmvec_capacity(v), old_len + n);
-		ck_assert(holds_pattern(d, es, 0, old_len));
+		ck_assert(pattern_check_range(d, es, 0, 0, old_len));
 		return;
 	}
 	ck_assert_uint_eq(mmvec_len(v), old_len + n);
@@ -181,17 +147,18 @@ static void assert_grown(struct mmvec *v, enum grow_op op, size_t old_len,
 	case G_PUSH:
 	case G_APPEND:
 		/* the source held the pattern continued */
-		ck_assert(holds_pattern(d, es, 0, old_len + n));
+		ck_assert(pattern_check_range(d, es, 0, 0, old_len + n));
 		break;
 	case G_INSERT:
-		ck_assert(holds_pattern(d, es, 0, at));
-		ck_assert(holds_pattern(d + at * es, es, old_len,
+		ck_assert(pattern_check_range(d, es, 0, 0, at));
+		ck_assert(pattern_check_range(d + at * es, es, 0, old_len,
 					old_len + n));
-		ck_assert(holds_pattern(d + (at + n) * es, es, at, old_len));
+		ck_assert(pattern_check_range(d + (at + n) * es, es, 0, at,
+					      old_len));
 		break;
 	default: /* zeroed */
-		ck_assert(holds_pattern(d, es, 0, old_len));
-		ck_assert(all_zero(d + old_len * es, n * es));
+		ck_assert(pattern_check_range(d, es, 0, 0, old_len));
+		ck_assert(is_zero(d + old_len * es, n * es));
 		break;
 	}
 }
@@ -213,7 +180,7 @@ static struct mmvec *make_vec(size_t es, unsigned flags, bool full)
 	if (full) {
 		ck_assert_ptr_nonnull(mmvec_push(v, NULL));
 		ck_assert_int_eq(mmvec_resize(v, mmvec_capacity(v)), 0);
-		fill_pattern(mmvec_data(v), es, 0, mmvec_len(v));
+		pattern_fill_range(mmvec_data(v), es, 0, 0, mmvec_len(v));
 		ck_assert_uint_eq(mmvec_len(v), mmvec_capacity(v));
 	}
 	return v;
@@ -237,7 +204,7 @@ static void grow_case(size_t es, unsigned flags, bool full, enum grow_op op,
 		 "bytes, flags %#x, failing ops %#x", grow_names[op], n, len,
 		 es, flags, mask);
 	ck_assert_ptr_nonnull(src);
-	fill_pattern(src, es, len, len + n);
+	pattern_fill_range(src, es, 0, len, len + n);
 
 	snap_take(&s, v);
 	faults_plan(mask, FAULT_ALL, 0, -ENOMEM);
@@ -259,11 +226,11 @@ static void grow_case(size_t es, unsigned flags, bool full, enum grow_op op,
 START_TEST(grow_ops_fail_cleanly)
 {
 	/* Valgrind: no huge-page sets (a huge page of elements per case) */
-	unsigned n_flags = harden_on_valgrind() ? 2
-			   : harden_slow()      ? 3
-						: ARRAY_SIZE(flag_sets);
+	unsigned n_flags = test_on_valgrind() ? 2
+			   : test_slow()      ? 3
+						: ARRAY_LENGTH(flag_sets);
 
-	for (size_t k = 0; k < ARRAY_SIZE(elem_sizes); k++) {
+	for (size_t k = 0; k < ARRAY_LENGTH(elem_sizes); k++) {
 		size_t es = elem_sizes[k];
 
 		for (unsigned f = 0; f < n_flags; f++) {
@@ -273,7 +240,7 @@ START_TEST(grow_ops_fail_cleanly)
 			if ((flags & MMVEC_HUGEPAGES) && es != 1 && es != 24 &&
 			    es != 5000)
 				continue;
-			if (harden_on_valgrind() && es != 1 && es != 24 &&
+			if (test_on_valgrind() && es != 1 && es != 24 &&
 			    es != 5000)
 				continue;
 			for (int op = 0; op < G_NOPS; op++) {
@@ -345,7 +312,7 @@ START_TEST(reserve_fails_cleanly)
 	struct mmvec *v = (struct mmvec *)&v;
 	static const size_t sizes[] = { 1, 4096, 3 * MIB, 64 * MIB };
 
-	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+	for (size_t k = 0; k < ARRAY_LENGTH(sizes); k++) {
 		faults_plan(FAULT_BIT(MMVEC__OS_RESERVE), FAULT_ALL, 0,
 			    -ENOMEM);
 		ck_assert_int_eq(mmvec_region_new(sizes[k], 0, &r), -ENOMEM);
@@ -423,7 +390,7 @@ START_TEST(region_commit_fails_cleanly)
 					  MMVEC_HUGEPAGES | MMVEC_POPULATE };
 	size_t page = mmvec_page_size();
 
-	for (size_t f = 0; f < ARRAY_SIZE(flags); f++) {
+	for (size_t f = 0; f < ARRAY_LENGTH(flags); f++) {
 		for (unsigned which = 0; which < 2; which++) {
 			unsigned mask = which ? FAULT_BIT(MMVEC__OS_POPULATE)
 					      : FAULT_BIT(MMVEC__OS_COMMIT);
@@ -447,7 +414,7 @@ START_TEST(region_commit_fails_cleanly)
 			struct vm_fault_report rep = faults_stop();
 			ck_assert_uint_eq(rep.injected, 2);
 			ck_assert_uint_eq(mmvec_region_committed(r), had);
-			ck_assert_int_eq(harden_rw_bytes(base, 8 * MIB),
+			ck_assert_int_eq(maps_rw_bytes(base, 8 * MIB),
 					 (long long)had);
 			/* committing no more than is committed needs no OS */
 			faults_plan(FAULT_FALLIBLE, FAULT_ALL, 0, -ENOMEM);
@@ -455,15 +422,15 @@ START_TEST(region_commit_fails_cleanly)
 			ck_assert_int_eq(mmvec_region_commit(r, 0), 0);
 			rep = faults_stop();
 			ck_assert_uint_eq(rep.calls, 0);
-			ck_assert_int_eq(harden_rw_bytes(base, 8 * MIB),
+			ck_assert_int_eq(maps_rw_bytes(base, 8 * MIB),
 					 (long long)had);
 			ck_assert(all_bytes(base, had, 0x77));
 
 			ck_assert_int_eq(mmvec_region_commit(r, had + 1), 0);
 			ck_assert_uint_gt(mmvec_region_committed(r), had);
-			ck_assert_int_eq(harden_rw_bytes(base, 8 * MIB),
+			ck_assert_int_eq(maps_rw_bytes(base, 8 * MIB),
 				(long long)mmvec_region_committed(r));
-			ck_assert(all_zero(base + had,
+			ck_assert(is_zero(base + had,
 					   mmvec_region_committed(r) - had));
 			mmvec_region_free(r);
 		}
@@ -488,24 +455,24 @@ START_TEST(region_decommit_fails_cleanly)
 	ck_assert_uint_eq(faults_injected(MMVEC__OS_DECOMMIT), 1);
 	faults_stop();
 	ck_assert_uint_eq(mmvec_region_committed(r), 32 * page);
-	ck_assert_int_eq(harden_rw_bytes(base, 64 * page),
+	ck_assert_int_eq(maps_rw_bytes(base, 64 * page),
 			 (long long)(32 * page));
 	ck_assert(all_bytes(base, 32 * page, 0x3c));
 
 	ck_assert_int_eq(mmvec_region_decommit(r, 5 * page + 1), 0);
 	ck_assert_uint_eq(mmvec_region_committed(r), 6 * page);
-	ck_assert_int_eq(harden_rw_bytes(base, 64 * page),
+	ck_assert_int_eq(maps_rw_bytes(base, 64 * page),
 			 (long long)(6 * page));
 	ck_assert_int_eq(mmvec_region_commit(r, 32 * page), 0);
 	ck_assert(all_bytes(base, 6 * page, 0x3c));
-	ck_assert(all_zero(base + 6 * page, 26 * page));
+	ck_assert(is_zero(base + 6 * page, 26 * page));
 	mmvec_region_free(r);
 }
 END_TEST
 
 START_TEST(shrink_decommit_fails_cleanly)
 {
-	for (size_t k = 0; k < ARRAY_SIZE(elem_sizes); k++) {
+	for (size_t k = 0; k < ARRAY_LENGTH(elem_sizes); k++) {
 		size_t es = elem_sizes[k];
 		struct mmvec *v = make_vec(es, MMVEC_NO_HUGEPAGES, false);
 		size_t n = 3 * mmvec_page_size() / es + 2;
@@ -513,7 +480,7 @@ START_TEST(shrink_decommit_fails_cleanly)
 
 		ck_assert_int_eq(mmvec_reserve(v, 8 * n), 0);
 		ck_assert_ptr_nonnull(mmvec_extend(v, n));
-		fill_pattern(mmvec_data(v), es, 0, n);
+		pattern_fill_range(mmvec_data(v), es, 0, 0, n);
 
 		snap_take(&s, v);
 		faults_plan(FAULT_BIT(MMVEC__OS_DECOMMIT), FAULT_ALL, 0,
@@ -527,14 +494,14 @@ START_TEST(shrink_decommit_fails_cleanly)
 		/* the elements past the end are still no-access for the
 		 * checkers, and the vector still grows into them */
 		ck_assert_int_eq(mmvec_resize(v, 2 * n), 0);
-		ck_assert(holds_pattern(mmvec_data(v), es, 0, n));
-		ck_assert(all_zero((char *)mmvec_data(v) + n * es, n * es));
+		ck_assert(pattern_check_range(mmvec_data(v), es, 0, 0, n));
+		ck_assert(is_zero((char *)mmvec_data(v) + n * es, n * es));
 		ck_assert_int_eq(mmvec_resize(v, n), 0);
 
 		ck_assert_int_eq(mmvec_shrink_to_fit(v), 0);
 		ck_assert_uint_lt(mmvec_capacity(v), 8 * n);
 		ck_assert_uint_ge(mmvec_capacity(v), n);
-		ck_assert(holds_pattern(mmvec_data(v), es, 0, n));
+		ck_assert(pattern_check_range(mmvec_data(v), es, 0, 0, n));
 		mmvec_free(v);
 	}
 }
@@ -556,7 +523,7 @@ static void assert_cap_matches_kernel(const struct mmvec *v)
 	size_t es = mmvec_elem_size(v), page = mmvec_page_size();
 	size_t max_len = mmvec_max_len(v);
 	size_t limit = (max_len * es + page - 1) / page * page;
-	long long rw = harden_rw_bytes(mmvec_data(v), limit);
+	long long rw = maps_rw_bytes(mmvec_data(v), limit);
 	size_t want;
 
 	ck_assert_int_ge(rw, 0);
@@ -584,7 +551,7 @@ START_TEST(double_failure_child)
 	 * memory it could not give back, or it fits in that memory. */
 	if (p) {
 		ck_assert_uint_eq(mmvec_len(v), len + 1);
-		ck_assert(all_zero(p, es));
+		ck_assert(is_zero(p, es));
 		len++;
 	} else {
 		ck_assert_int_eq(errno, ENOMEM);
@@ -603,8 +570,8 @@ START_TEST(double_failure_child)
 	assert_cap_matches_kernel(v);
 	more = mmvec_max_len(v) - len < 5000 ? mmvec_max_len(v) - len : 5000;
 	ck_assert_int_eq(mmvec_resize(v, len + more), 0);
-	ck_assert(holds_pattern(mmvec_data(v), es, 0, s.len));
-	ck_assert(all_zero((char *)mmvec_data(v) + s.len * es,
+	ck_assert(pattern_check_range(mmvec_data(v), es, 0, 0, s.len));
+	ck_assert(is_zero((char *)mmvec_data(v) + s.len * es,
 			   (len + more - s.len) * es));
 	assert_cap_matches_kernel(v);
 	mmvec_free(v);
@@ -615,14 +582,14 @@ START_TEST(populate_and_undo_fail)
 {
 	static const size_t sizes[] = { 4, 5000 };
 
-	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+	for (size_t k = 0; k < ARRAY_LENGTH(sizes); k++) {
 		for (int full = 0; full < 2; full++) {
 			int status;
 
 			child_es = sizes[k];
 			child_full = full;
-			status = run_in_child(double_failure_child,
-					      harden_slow() ? 60 : 10);
+			status = test_run_in_child(double_failure_child,
+						   test_slow() ? 60 : 10);
 			ck_assert_msg(!WIFSIGNALED(status) ||
 				      WTERMSIG(status) != SIGALRM,
 				      "elem_size %zu, %s: the vector hung "
@@ -643,21 +610,6 @@ END_TEST
  * mappings, so mprotect() to writable fails with ENOMEM once the limit is
  * reached, while the PROT_NONE reservation is not counted. */
 
-static long long vm_data_bytes(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	long long kib = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmData: %lld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib < 0 ? -1 : kib * 1024;
-}
-
 START_TEST(rlimit_child)
 {
 	struct mmvec *v = NULL;
@@ -670,8 +622,8 @@ START_TEST(rlimit_child)
 	ck_assert_int_eq(mmvec_new(64, 4 * MIB, 0, &v), 0);
 	ck_assert_int_eq(mmvec_region_new(256 * MIB, 0, &r), 0);
 	ck_assert_int_eq(mmvec_resize(v, 1000), 0);
-	fill_pattern(mmvec_data(v), 64, 0, 1000);
-	data = vm_data_bytes();
+	pattern_fill_range(mmvec_data(v), 64, 0, 0, 1000);
+	data = proc_kib("/proc/self/status", "VmData") * (long long)KIB;
 	ck_assert_int_gt(data, 0);
 	rl.rlim_cur = rl.rlim_max = (rlim_t)data + 32 * MIB;
 	ck_assert_int_eq(setrlimit(RLIMIT_DATA, &rl), 0);
@@ -685,11 +637,11 @@ START_TEST(rlimit_child)
 	snap_free(&s);
 	ck_assert_int_eq(mmvec_region_commit(r, 256 * MIB), -ENOMEM);
 	ck_assert_uint_eq(mmvec_region_committed(r), 0);
-	ck_assert_int_eq(harden_rw_bytes(mmvec_region_base(r), 256 * MIB), 0);
+	ck_assert_int_eq(maps_rw_bytes(mmvec_region_base(r), 256 * MIB), 0);
 
 	/* small growth still fits under the limit */
 	ck_assert_int_eq(mmvec_resize(v, 2000), 0);
-	ck_assert(holds_pattern(mmvec_data(v), 64, 0, 1000));
+	ck_assert(pattern_check_range(mmvec_data(v), 64, 0, 0, 1000));
 	ck_assert_int_eq(mmvec_region_commit(r, MIB), 0);
 
 	/* decommit gives the limit back: then a commit of the same size
@@ -707,7 +659,7 @@ END_TEST
 
 START_TEST(kernel_refusal_rlimit_data)
 {
-	int status = run_in_child(rlimit_child, 60);
+	int status = test_run_in_child(rlimit_child, 60);
 
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "child failed (status %#x, see its output above)",
@@ -720,33 +672,27 @@ END_TEST
 
 START_TEST(random_faults)
 {
-	struct harden_seeds seeds;
-	unsigned long steps = harden_on_valgrind() ? 100 : 300;
+	struct test_seeds seeds;
+	unsigned long steps = test_on_valgrind() ? 100 : 300;
+	unsigned kernel_every = (unsigned)env_u64("MMVEC_TEST_KERNEL_EVERY", 7);
 	unsigned long enomem = 0;
 	uint64_t seed;
 
-	harden_seeds_init(&seeds, 2000, 8);
-	while (harden_seeds_next(&seeds, &seed)) {
-		struct vm_input in;
+	seeds_init(&seeds, 2000, 8);
+	while (seeds_next(&seeds, &seed)) {
 		struct vm h;
 
-		vm_input_rng(&in, seed);
-		ck_assert_msg(vm_open(&h, &in, (size_t)1 << 19,
-				      &faults_random) == 0,
-			      "seed %" PRIu64 ": %s", seed, h.msg);
-		h.kernel_every = (unsigned)harden_env_u64(
-			"MMVEC_TEST_KERNEL_EVERY", 7);
-		for (unsigned long k = 0; k < steps; k++)
-			if (vm_step(&h, &in) != 0)
-				ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
-					     "MMVEC_TEST_SEED=%" PRIu64 ")",
-					     seed, h.msg, seed);
+		if (vm_run(&h, seed, (size_t)1 << 19, &faults_random,
+			   kernel_every, steps) != 0)
+			ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
+				     "MMVEC_TEST_SEED=%" PRIu64 ")", seed,
+				     h.msg, seed);
 		enomem += h.enomem;
 		vm_close(&h);
 	}
 	printf("random faults: %" PRIu64 " seeds from %" PRIu64 ", %lu calls "
 	       "failed with ENOMEM, %.1f s\n", seeds.done, seeds.first,
-	       enomem, harden_now() - seeds.start);
+	       enomem, now_seconds() - seeds.start);
 	if (getenv("MMVEC_TEST_VERBOSE"))
 		vm_print_stats(stdout);
 	/* the plans did make calls fail */
@@ -759,50 +705,32 @@ static double test_start;
 
 static void timing_setup(void)
 {
-	test_start = harden_now();
+	test_start = now_seconds();
 }
 
 static void timing_teardown(void)
 {
 	if (getenv("MMVEC_TEST_VERBOSE"))
-		printf("  %.2f s\n", harden_now() - test_start);
+		printf("  %.2f s\n", now_seconds() - test_start);
 }
 
-int main(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("fault-injection");
-	TCase *tc = tcase_create("ops");
-	TCase *rnd = tcase_create("random");
-	int failed;
+	TCase *ops = test_case(s, "ops", timing_setup, timing_teardown, 300);
+	TCase *random = test_case(s, "random", NULL, NULL, 600);
 
-	tcase_set_timeout(tc, 300);
-	tcase_add_checked_fixture(tc, timing_setup, timing_teardown);
-	tcase_add_test(tc, grow_ops_fail_cleanly);
-	tcase_add_test(tc, populate_failure_is_undone);
-	tcase_add_test(tc, refused_doubling_falls_back);
-	tcase_add_test(tc, reserve_fails_cleanly);
-	tcase_add_test(tc, default_reservation_halves);
-	if (!MMVEC_PORTABLE)
-		tcase_add_test(tc, aligned_reserve_falls_back);
-	else
-		printf("Not run: aligned_reserve_falls_back (the portable OS "
-		       "layer uses no huge pages, so it reserves no slack)\n");
-	tcase_add_test(tc, region_commit_fails_cleanly);
-	tcase_add_test(tc, region_decommit_fails_cleanly);
-	tcase_add_test(tc, shrink_decommit_fails_cleanly);
-	tcase_add_test(tc, populate_and_undo_fail);
-	/* Under Valgrind its own allocations share the limit and it aborts
-	 * when they fail: the test is left out there (and says so), not
-	 * counted as passed. */
-	if (!harden_on_valgrind())
-		tcase_add_test(tc, kernel_refusal_rlimit_data);
-	else
-		printf("kernel_refusal_rlimit_data: left out under Valgrind\n");
-	suite_add_tcase(s, tc);
-	tcase_set_timeout(rnd, 600);
-	tcase_add_test(rnd, random_faults);
-	suite_add_tcase(s, rnd);
-
-	failed = harden_run_suite(s);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	test_add(ops, 1, grow_ops_fail_cleanly, populate_failure_is_undone,
+		 refused_doubling_falls_back, reserve_fails_cleanly,
+		 default_reservation_halves,
+		 region_commit_fails_cleanly, region_decommit_fails_cleanly,
+		 shrink_decommit_fails_cleanly, populate_and_undo_fail, NULL);
+	test_add_if(ops, !MMVEC_PORTABLE,
+		    "the portable OS layer uses no huge pages, so it reserves "
+		    "no slack", aligned_reserve_falls_back);
+	/* Valgrind's own allocations share the limit, and it aborts when
+	 * they fail */
+	test_add_not_on_valgrind(ops, kernel_refusal_rlimit_data);
+	test_add(random, 1, random_faults, NULL);
+	return s;
 }

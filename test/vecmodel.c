@@ -44,7 +44,7 @@ uint64_t vm_below(struct vm_input *in, uint64_t n)
 	if (n <= 1)
 		return 0;
 	if (!in->buf)
-		return harden_rng_below(&in->rng, n);
+		return rng_below(&in->rng, n);
 	/* as many input bytes as n - 1 needs */
 	for (uint64_t span = n - 1; span; span >>= 8)
 		v = (v << 8) | (in->pos < in->len ? in->buf[in->pos++] : 0);
@@ -92,7 +92,7 @@ static void random_bytes(struct vm *h, void *p, size_t n)
 	unsigned char *c = p;
 
 	while (n) {
-		uint64_t r = harden_rng_next(&h->fill);
+		uint64_t r = rng_next(&h->fill);
 		size_t k = n < sizeof(r) ? n : sizeof(r);
 
 		memcpy(c, &r, k);
@@ -170,17 +170,17 @@ static bool fits_limit(const struct vm *h, size_t len)
 	return len <= h->limit_bytes / h->es;
 }
 
-static void arm(struct vm *h, struct vm_input *in)
+void vm_faults_arm(const struct vm_faults *f, struct vm_input *in)
 {
-	if (h->faults)
-		h->faults->arm(h->faults->ctx, in);
+	if (f)
+		f->arm(f->ctx, in);
 }
 
-static struct vm_fault_report disarm(struct vm *h)
+struct vm_fault_report vm_faults_disarm(const struct vm_faults *f)
 {
 	struct vm_fault_report none = { 0, 0, 0 };
 
-	return h->faults ? h->faults->disarm(h->faults->ctx) : none;
+	return f ? f->disarm(f->ctx) : none;
 }
 
 static const char *err_name(int e)
@@ -346,7 +346,7 @@ static int check_populated(struct vm *h)
 static int check_kernel(struct vm *h)
 {
 	size_t limit = (h->max_len * h->es + h->page - 1) / h->page * h->page;
-	long long rw = harden_rw_bytes(h->data, limit);
+	long long rw = maps_rw_bytes(h->data, limit);
 	size_t want;
 
 	if (rw < 0)
@@ -487,9 +487,48 @@ static int ptr_result(struct vm *h, void *p, void *want_ptr, int saved_errno,
 	return -saved_errno;
 }
 
+/* finish() for a call that may not change the capacity */
+static int finish_same_cap(struct vm *h, int want, int rc,
+			   const struct vm_fault_report *rep, size_t cap)
+{
+	if (finish(h, want, rc, rep, cap, false))
+		return -1;
+	if (h->cap != cap)
+		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Operations
  * ------------------------------------------------------------------------- */
+
+/* mmvec_push(@src) on the vector, with failures planned from @in, and on
+ * the model, whose new element is @expect (a copy of the source taken
+ * before the call) or zeroes. Returns what ptr_result() does; *rep says
+ * what the fault plan did. */
+static int push_both(struct vm *h, struct vm_input *in, const void *src,
+		     const void *expect, int want,
+		     struct vm_fault_report *rep)
+{
+	void *p;
+	int rc, e;
+
+	vm_faults_arm(h->faults, in);
+	errno = 0;
+	p = mmvec_push(h->v, src);
+	e = errno;
+	*rep = vm_faults_disarm(h->faults);
+	rc = ptr_result(h, p, (char *)h->data + h->len * h->es, e, want);
+	if (rc == 0) {
+		model_room(h, h->len + 1);
+		if (expect)
+			memcpy(model_at(h, h->len), expect, h->es);
+		else
+			memset(model_at(h, h->len), 0, h->es);
+		h->len++;
+	}
+	return rc;
+}
 
 static int op_push(struct vm *h, struct vm_input *in)
 {
@@ -497,9 +536,9 @@ static int op_push(struct vm *h, struct vm_input *in)
 	enum src_kind kind = SRC_BUF;
 	unsigned char *expect = NULL;
 	const void *src;
-	int want, rc, e;
+	struct vm_fault_report rep;
+	int want, rc;
 	bool grows;
-	void *p;
 	unsigned choice = (unsigned)vm_below(in, 4);
 
 	if (choice == 1 && !h->len)
@@ -531,22 +570,9 @@ static int op_push(struct vm *h, struct vm_input *in)
 	grows = want == 0 && h->len >= cap;
 	describe(h, "mmvec_push(%s)", src_names[kind]);
 
-	arm(h, in);
-	errno = 0;
-	p = mmvec_push(h->v, src);
-	e = errno;
-	struct vm_fault_report rep = disarm(h);
-	rc = ptr_result(h, p, (char *)h->data + h->len * es, e, want);
+	rc = push_both(h, in, src, expect, want, &rep);
 	if (rc > 0)
 		return -1;
-	if (rc == 0) {
-		model_room(h, h->len + 1);
-		if (expect)
-			memcpy(model_at(h, h->len), expect, es);
-		else
-			memset(model_at(h, h->len), 0, es);
-		h->len++;
-	}
 	return finish(h, want, rc, &rep, cap, grows);
 }
 
@@ -562,8 +588,8 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 		int want = h->len < h->max_len ? 0 : -ENOSPC;
 		bool grows = want == 0 && h->len >= cap;
 		unsigned char *src = NULL;
-		void *p;
-		int rc, e;
+		struct vm_fault_report rep;
+		int rc;
 
 		if (want == 0 && !fits_limit(h, h->len + 1))
 			break;
@@ -571,22 +597,9 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 			src = scratch(h, es);
 			random_bytes(h, src, es);
 		}
-		arm(h, in);
-		errno = 0;
-		p = mmvec_push(h->v, src);
-		e = errno;
-		struct vm_fault_report rep = disarm(h);
-		rc = ptr_result(h, p, (char *)h->data + h->len * es, e, want);
+		rc = push_both(h, in, src, src, want, &rep);
 		if (rc > 0)
 			return -1;
-		if (rc == 0) {
-			model_room(h, h->len + 1);
-			if (src)
-				memcpy(model_at(h, h->len), src, es);
-			else
-				memset(model_at(h, h->len), 0, es);
-			h->len++;
-		}
 		/* full comparison only now and then: it costs O(len) */
 		if (rc != 0 || k + 1 == m || k % 64 == 0) {
 			if (finish(h, want, rc, &rep, cap, grows))
@@ -618,11 +631,11 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	int rc, e;
 
 	describe(h, "mmvec_extend(%zu)", n);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	errno = 0;
 	p = mmvec_extend(h->v, n);
 	e = errno;
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	rc = ptr_result(h, p, end, e, want);
 	if (rc > 0)
 		return -1;
@@ -648,36 +661,10 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	return finish(h, want, rc, &rep, cap, grows);
 }
 
-static int op_append(struct vm *h, struct vm_input *in)
+/* mmvec_insert() at an index chosen from @in (@insert), or mmvec_append() */
+static int op_add(struct vm *h, struct vm_input *in, bool insert)
 {
-	size_t n = pick_count(h, in);
-	size_t cap = h->cap;
-	enum src_kind kind;
-	unsigned char *expect;
-	const void *src = pick_src(h, in, n, &kind, &expect);
-	bool grows;
-	int want, rc;
-
-	if (!src && n)
-		want = -EINVAL;
-	else
-		want = n ? add_result(h, n) : 0;
-	grows = want == 0 && h->len + n > cap;
-	describe(h, "mmvec_append(%s, %zu)", src_names[kind], n);
-	arm(h, in);
-	rc = mmvec_append(h->v, src, n);
-	struct vm_fault_report rep = disarm(h);
-	if (rc == 0 && want == 0 && n) {
-		model_room(h, h->len + n);
-		memcpy(model_at(h, h->len), expect, n * h->es);
-		h->len += n;
-	}
-	return finish(h, want, rc, &rep, cap, grows);
-}
-
-static int op_insert(struct vm *h, struct vm_input *in)
-{
-	size_t i = pick_index(h, in);
+	size_t i = insert ? pick_index(h, in) : h->len;
 	size_t n = pick_count(h, in);
 	size_t es = h->es, cap = h->cap;
 	enum src_kind kind;
@@ -693,17 +680,33 @@ static int op_insert(struct vm *h, struct vm_input *in)
 	else
 		want = n ? add_result(h, n) : 0;
 	grows = want == 0 && h->len + n > cap;
-	describe(h, "mmvec_insert(%zu, %s, %zu)", i, src_names[kind], n);
-	arm(h, in);
-	rc = mmvec_insert(h->v, i, src, n);
-	struct vm_fault_report rep = disarm(h);
+	if (insert)
+		describe(h, "mmvec_insert(%zu, %s, %zu)", i, src_names[kind],
+			 n);
+	else
+		describe(h, "mmvec_append(%s, %zu)", src_names[kind], n);
+	vm_faults_arm(h->faults, in);
+	rc = insert ? mmvec_insert(h->v, i, src, n)
+		    : mmvec_append(h->v, src, n);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0 && n) {
+		/* for an append, i is the length: nothing moves */
 		model_room(h, h->len + n);
 		memmove(model_at(h, i + n), model_at(h, i), (h->len - i) * es);
 		memcpy(model_at(h, i), expect, n * es);
 		h->len += n;
 	}
 	return finish(h, want, rc, &rep, cap, grows);
+}
+
+static int op_append(struct vm *h, struct vm_input *in)
+{
+	return op_add(h, in, false);
+}
+
+static int op_insert(struct vm *h, struct vm_input *in)
+{
+	return op_add(h, in, true);
 }
 
 static int op_erase(struct vm *h, struct vm_input *in)
@@ -724,19 +727,15 @@ static int op_erase(struct vm *h, struct vm_input *in)
 	}
 	want = (i > h->len || n > h->len - i) ? -ERANGE : 0;
 	describe(h, "mmvec_erase(%zu, %zu)", i, n);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_erase(h->v, i, n);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0 && n) {
 		memmove(model_at(h, i), model_at(h, i + n),
 			(h->len - i - n) * h->es);
 		h->len -= n;
 	}
-	if (finish(h, want, rc, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, want, rc, &rep, cap);
 }
 
 static int op_swap_remove(struct vm *h, struct vm_input *in)
@@ -748,19 +747,15 @@ static int op_swap_remove(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_swap_remove(%zu)", i);
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_swap_remove(h->v, i);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0) {
 		if (i != h->len - 1)
 			memcpy(model_at(h, i), model_at(h, h->len - 1), h->es);
 		h->len--;
 	}
-	if (finish(h, want, rc, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, want, rc, &rep, cap);
 }
 
 static int op_pop(struct vm *h, struct vm_input *in)
@@ -774,9 +769,9 @@ static int op_pop(struct vm *h, struct vm_input *in)
 	/* a canary after the element: pop writes elem_size bytes only */
 	memset(buf, 0xa5, es + 1);
 	describe(h, "mmvec_pop(%s)", out ? "out" : "NULL");
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_pop(h->v, out ? buf : NULL);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (rc == 0 && want == 0) {
 		if (out && memcmp(buf, model_at(h, h->len - 1), es) != 0)
 			return fail(h, "popped bytes differ from the model");
@@ -784,11 +779,7 @@ static int op_pop(struct vm *h, struct vm_input *in)
 	}
 	if (buf[es] != 0xa5 || (rc != 0 && out && buf[0] != 0xa5))
 		return fail(h, "wrote outside its output element");
-	if (finish(h, want, rc, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, want, rc, &rep, cap);
 }
 
 static int op_clear(struct vm *h, struct vm_input *in)
@@ -796,29 +787,26 @@ static int op_clear(struct vm *h, struct vm_input *in)
 	size_t cap = h->cap;
 
 	describe(h, "mmvec_clear()");
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	mmvec_clear(h->v);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	h->len = 0;
-	if (finish(h, 0, 0, &rep, cap, false))
-		return -1;
-	if (h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return finish_same_cap(h, 0, 0, &rep, cap);
 }
 
-static int op_resize(struct vm *h, struct vm_input *in)
+/* mmvec_resize() (@resize) or mmvec_reserve() to a length chosen from @in */
+static int op_length(struct vm *h, struct vm_input *in, bool resize)
 {
 	size_t len = pick_len(h, in);
 	size_t cap = h->cap;
 	int want = len_result(h, len);
 	int rc;
 
-	describe(h, "mmvec_resize(%zu)", len);
-	arm(h, in);
-	rc = mmvec_resize(h->v, len);
-	struct vm_fault_report rep = disarm(h);
-	if (rc == 0 && want == 0) {
+	describe(h, "mmvec_%s(%zu)", resize ? "resize" : "reserve", len);
+	vm_faults_arm(h->faults, in);
+	rc = resize ? mmvec_resize(h->v, len) : mmvec_reserve(h->v, len);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
+	if (resize && rc == 0 && want == 0) {
 		if (len > h->len) {
 			model_room(h, len);
 			memset(model_at(h, h->len), 0, (len - h->len) * h->es);
@@ -827,29 +815,21 @@ static int op_resize(struct vm *h, struct vm_input *in)
 	}
 	if (finish(h, want, rc, &rep, cap, want == 0 && len > cap))
 		return -1;
+	if (!resize && rc == 0 && h->cap < len)
+		return fail(h, "capacity %zu after reserving %zu", h->cap, len);
 	if (rc == 0 && len <= cap && h->cap != cap)
 		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
 	return 0;
 }
 
+static int op_resize(struct vm *h, struct vm_input *in)
+{
+	return op_length(h, in, true);
+}
+
 static int op_reserve(struct vm *h, struct vm_input *in)
 {
-	size_t len = pick_len(h, in);
-	size_t cap = h->cap;
-	int want = len_result(h, len);
-	int rc;
-
-	describe(h, "mmvec_reserve(%zu)", len);
-	arm(h, in);
-	rc = mmvec_reserve(h->v, len);
-	struct vm_fault_report rep = disarm(h);
-	if (finish(h, want, rc, &rep, cap, want == 0 && len > cap))
-		return -1;
-	if (rc == 0 && h->cap < len)
-		return fail(h, "capacity %zu after reserving %zu", h->cap, len);
-	if (rc == 0 && len <= cap && h->cap != cap)
-		return fail(h, "capacity changed from %zu to %zu", cap, h->cap);
-	return 0;
+	return op_length(h, in, false);
 }
 
 static int op_shrink(struct vm *h, struct vm_input *in)
@@ -862,9 +842,9 @@ static int op_shrink(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_shrink_to_fit()");
-	arm(h, in);
+	vm_faults_arm(h->faults, in);
 	rc = mmvec_shrink_to_fit(h->v);
-	struct vm_fault_report rep = disarm(h);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	if (finish(h, 0, rc, &rep, cap, true))
 		return -1;
 	if (rc != 0 && h->cap != cap)
@@ -1013,7 +993,7 @@ int vm_open(struct vm *h, struct vm_input *in, size_t limit_bytes,
 		/* The default reservation is tens of GiB; under Valgrind with
 		 * --track-origins=yes mapping and unmapping it takes over a
 		 * minute each, so there the tests keep to explicit sizes. */
-		max_len = harden_on_valgrind() ? 1 + (size_t)vm_below(in, most)
+		max_len = test_on_valgrind() ? 1 + (size_t)vm_below(in, most)
 					       : 0;
 		break;
 	case 1: case 2: case 3: max_len = 1 + (size_t)vm_below(in, 8); break;
@@ -1029,9 +1009,9 @@ int vm_open(struct vm *h, struct vm_input *in, size_t limit_bytes,
 		struct mmvec *v = sentinel;
 		int rc;
 
-		arm(h, in);
+		vm_faults_arm(h->faults, in);
 		rc = mmvec_new(es, max_len, flags, &v);
-		struct vm_fault_report rep = disarm(h);
+		struct vm_fault_report rep = vm_faults_disarm(h->faults);
 		if (rc == 0) {
 			h->v = v;
 			break;
@@ -1102,6 +1082,22 @@ int vm_step(struct vm *h, struct vm_input *in)
 	h->step++;
 	h->op = (unsigned)op;
 	return run[op](h, in);
+}
+
+int vm_run(struct vm *h, uint64_t seed, size_t limit_bytes,
+	   const struct vm_faults *faults, unsigned kernel_every,
+	   unsigned long steps)
+{
+	struct vm_input in;
+
+	vm_input_rng(&in, seed);
+	if (vm_open(h, &in, limit_bytes, faults) != 0)
+		return -1;
+	h->kernel_every = kernel_every;
+	for (unsigned long k = 0; k < steps; k++)
+		if (vm_step(h, &in) != 0)
+			return -1;
+	return 0;
 }
 
 void vm_close(struct vm *h)

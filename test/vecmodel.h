@@ -15,7 +15,7 @@
 #ifndef MMVEC_VECMODEL_H
 #define MMVEC_VECMODEL_H
 
-#include "harden.h"
+#include "helpers.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,7 +31,7 @@ struct vm_input {
 	const uint8_t *buf; /* NULL: choices come from rng */
 	size_t len;
 	size_t pos;
-	struct harden_rng rng;
+	struct test_rng rng;
 };
 
 void vm_input_rng(struct vm_input *in, uint64_t seed);
@@ -61,6 +61,11 @@ struct vm_faults {
 	void *ctx;
 };
 
+/* Plan the failures of the next call from @in, and stop failing and say
+ * what happened; both do nothing when @f is NULL. */
+void vm_faults_arm(const struct vm_faults *f, struct vm_input *in);
+struct vm_fault_report vm_faults_disarm(const struct vm_faults *f);
+
 /* ------------------------------------------------------------------------ */
 /* The engine */
 
@@ -82,7 +87,7 @@ struct vm {
 
 	unsigned char *buf;   /* source buffers and pop output */
 	size_t buf_alloc;
-	struct harden_rng fill; /* element bytes, seeded from the input */
+	struct test_rng fill; /* element bytes, seeded from the input */
 
 	const struct vm_faults *faults;
 	unsigned long step;
@@ -105,6 +110,13 @@ int vm_step(struct vm *h, struct vm_input *in);
 
 /* Compare the vector with the model. 0 or -1 with h->msg set. */
 int vm_check(struct vm *h);
+
+/* vm_open() with the choices of seed @seed, @kernel_every set, then
+ * @steps vm_step()s. Returns 0 with the vector open, or -1 with h->msg set
+ * (the vector left open). */
+int vm_run(struct vm *h, uint64_t seed, size_t limit_bytes,
+	   const struct vm_faults *faults, unsigned kernel_every,
+	   unsigned long steps);
 
 void vm_close(struct vm *h);
 

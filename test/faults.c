@@ -11,7 +11,7 @@ static struct {
 	enum fault_mode mode;
 	unsigned long nth;
 	int err;
-	struct harden_rng rng;
+	struct test_rng rng;
 	unsigned long calls[MMVEC__OS_NOPS];
 	unsigned long injected[MMVEC__OS_NOPS];
 } plan;
@@ -30,7 +30,7 @@ static int hook(enum mmvec__os_op op, size_t size)
 	case FAULT_NONE: break;
 	case FAULT_ALL: fails = true; break;
 	case FAULT_NTH: fails = k == plan.nth; break;
-	case FAULT_RANDOM: fails = harden_rng_next(&plan.rng) & 1; break;
+	case FAULT_RANDOM: fails = rng_next(&plan.rng) & 1; break;
 	case FAULT_ABOVE: fails = size > plan.nth; break;
 	}
 	if (!fails)
@@ -45,7 +45,7 @@ void faults_plan(unsigned mask, enum fault_mode mode, unsigned long nth,
 	uint64_t seed = plan.rng.state;
 
 	memset(&plan, 0, sizeof(plan));
-	plan.mask = mask & FAULT_FALLIBLE;
+	plan.mask = mask;
 	plan.mode = mode;
 	plan.nth = nth;
 	plan.err = err;

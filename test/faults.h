@@ -13,7 +13,8 @@
 #include "os.h"
 
 #define FAULT_BIT(op) (1u << (op))
-/* The OS calls that can fail (advice and release cannot). */
+/* The OS calls that can fail. The library ignores a failed advice (it is
+ * advisory) and cannot fail a release, but both ask the hook too. */
 #define FAULT_FALLIBLE                                                         \
 	(FAULT_BIT(MMVEC__OS_RESERVE) | FAULT_BIT(MMVEC__OS_COMMIT) |         \
 	 FAULT_BIT(MMVEC__OS_DECOMMIT) | FAULT_BIT(MMVEC__OS_POPULATE))

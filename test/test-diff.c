@@ -5,11 +5,10 @@
  * and on a reference model (vecmodel.c), over many seeds, element sizes 1 to
  * 64 (and a few odd larger ones), small max_len so that -ENOSPC is hit, and
  * every flag. A failure names its seed: rerun it alone with
- * MMVEC_TEST_SEED=<seed>. MMVEC_TEST_SEEDS=<n> runs more (see harden.h).
+ * MMVEC_TEST_SEED=<seed>. MMVEC_TEST_SEEDS=<n> runs more (see helpers.h).
  */
-#include "harden.h"
+#include "runner.h"
 
-#include <check.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,34 +20,28 @@
 
 static unsigned long run_seed(uint64_t seed, unsigned long steps)
 {
-	struct vm_input in;
 	struct vm h;
 
-	vm_input_rng(&in, seed);
-	ck_assert_msg(vm_open(&h, &in, LIMIT_BYTES, NULL) == 0,
-		      "seed %" PRIu64 ": %s", seed, h.msg);
-	for (unsigned long k = 0; k < steps; k++)
-		if (vm_step(&h, &in) != 0)
-			ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
-				     "MMVEC_TEST_SEED=%" PRIu64 ")",
-				     seed, h.msg, seed);
+	if (vm_run(&h, seed, LIMIT_BYTES, NULL, 0, steps) != 0)
+		ck_abort_msg("seed %" PRIu64 ": %s (rerun with MMVEC_TEST_SEED=%"
+			     PRIu64 ")", seed, h.msg, seed);
 	vm_close(&h);
 	return steps;
 }
 
 START_TEST(differential_random)
 {
-	struct harden_seeds seeds;
-	unsigned long steps = harden_on_valgrind() ? 150 : 400;
+	struct test_seeds seeds;
+	unsigned long steps = test_on_valgrind() ? 150 : 400;
 	unsigned long total = 0;
 	uint64_t seed;
 
-	harden_seeds_init(&seeds, 3000, 8);
-	while (harden_seeds_next(&seeds, &seed))
+	seeds_init(&seeds, 3000, 8);
+	while (seeds_next(&seeds, &seed))
 		total += run_seed(seed, steps);
 	printf("differential: %" PRIu64 " seeds from %" PRIu64
 	       ", %lu operations, %.1f s\n", seeds.done, seeds.first, total,
-	       harden_now() - seeds.start);
+	       now_seconds() - seeds.start);
 	if (getenv("MMVEC_TEST_VERBOSE"))
 		vm_print_stats(stdout);
 	ck_assert_uint_gt(seeds.done, 0);
@@ -59,28 +52,22 @@ END_TEST
  * filled to max_len, shrunk and refilled many times). */
 START_TEST(differential_long)
 {
-	struct harden_seeds seeds;
-	unsigned long steps = harden_on_valgrind() ? 1500 : 20000;
+	struct test_seeds seeds;
+	unsigned long steps = test_on_valgrind() ? 1500 : 20000;
 	uint64_t seed;
 
-	harden_seeds_init(&seeds, 20, 4);
-	while (harden_seeds_next(&seeds, &seed))
+	seeds_init(&seeds, 20, 4);
+	while (seeds_next(&seeds, &seed))
 		run_seed(seed ^ UINT64_C(0x4c4f4e47), steps);
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("differential");
-	TCase *tc = tcase_create("random");
-	int failed;
-
 	/* the time budgets bound the run; Check's default is 4 s */
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, differential_random);
-	tcase_add_test(tc, differential_long);
-	suite_add_tcase(s, tc);
+	TCase *tc = test_case(s, "random", NULL, NULL, 600);
 
-	failed = harden_run_suite(s);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	test_add(tc, 1, differential_random, differential_long, NULL);
+	return s;
 }

@@ -1,16 +1,22 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Linked against the static library, so that check-symbols.py can see what
- * a static link pulls into a program. It calls every public function, so
+ * Linked against the static library, so that check-abi.py can see what a
+ * static link pulls into a program. It calls every public function, so
  * every object file of the library is linked in, and exits 0 if they
  * behave.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "mmvec.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* the version the header states, "MAJOR.MINOR.PATCH" */
+#define HEADER_VERSION								\
+	STR(MMVEC_VERSION_MAJOR) "." STR(MMVEC_VERSION_MINOR) "."		\
+	STR(MMVEC_VERSION_PATCH)
 
 int main(void)
 {
@@ -18,11 +24,8 @@ int main(void)
 	struct mmvec *v = NULL;
 	int x = 7, out = 0;
 	int fails = 0;
-	char version[32];
 
-	snprintf(version, sizeof(version), "%d.%d.%d", MMVEC_VERSION_MAJOR,
-		 MMVEC_VERSION_MINOR, MMVEC_VERSION_PATCH);
-	if (mmvec_page_size() == 0 || strcmp(mmvec_version(), version) != 0)
+	if (mmvec_page_size() == 0 || strcmp(mmvec_version(), HEADER_VERSION) != 0)
 		fails++;
 
 	if (mmvec_region_new(4 * mmvec_page_size(), 0, &r) != 0)

@@ -17,9 +17,8 @@
  * When the machine already runs with vm.overcommit_memory=2 it runs without
  * changing anything. Otherwise it reports SKIP. See doc/strict-overcommit.md.
  */
-#include "harden.h"
+#include "runner.h"
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,32 +31,16 @@
 
 #include "mmvec.h"
 
-#define MIB ((size_t)1 << 20)
-#define GIB ((size_t)1 << 30)
 #define SYSCTL "/proc/sys/vm/overcommit_memory"
 
 /* Committed_AS is system-wide: other processes move it too. A measured
  * change must be within this of the expected one. */
 #define NOISE (96 * MIB)
 
-/* ------------------------------------------------------------------------ */
-/* /proc/meminfo */
-
 static long long meminfo_bytes(const char *key)
 {
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
-	size_t klen = strlen(key);
-	long long kib = -1;
+	long long kib = proc_kib("/proc/meminfo", key);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			kib = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
 	return kib < 0 ? -1 : kib * 1024;
 }
 
@@ -128,19 +111,15 @@ START_TEST(refused_commit_is_enomem)
 	before = committed_as();
 	ck_assert_int_eq(mmvec_reserve(v, too_much), -ENOMEM);
 	ck_assert_int_eq(mmvec_resize(v, too_much), -ENOMEM);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_extend(v, too_much));
-	ck_assert_int_eq(errno, ENOMEM);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push(big, NULL));
-	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_null_errno(mmvec_extend(v, too_much), ENOMEM);
+	ck_assert_null_errno(mmvec_push(big, NULL), ENOMEM);
 	ck_assert_int_eq(mmvec_region_commit(r, too_much), -ENOMEM);
 	ck_assert_uint_eq(mmvec_len(v), 1000);
 	ck_assert_uint_lt(mmvec_capacity(v), too_much);
 	ck_assert_uint_eq(mmvec_len(big), 0);
 	ck_assert_uint_eq(mmvec_capacity(big), 0);
 	ck_assert_uint_eq(mmvec_region_committed(r), 0);
-	ck_assert_int_eq(harden_rw_bytes(mmvec_region_base(r), too_much), 0);
+	ck_assert_int_eq(maps_rw_bytes(mmvec_region_base(r), too_much), 0);
 	for (size_t i = 0; i < 1000; i++)
 		if (((unsigned char *)mmvec_data(v))[i] != 0x5a)
 			ck_abort_msg("element %zu changed", i);
@@ -201,6 +180,19 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Decommit returns the commit charge */
 
+/* Asserts that the medians of five measurements are a charge of 1 GiB
+ * while grown and none once given back. */
+static void assert_charge_returned(const char *what, long long grew[5],
+				   long long back[5])
+{
+	printf("%s -> Committed_AS %+.1f MiB while grown, %+.1f MiB once "
+	       "given back (medians of 5)\n", what, mib(median(grew, 5)),
+	       mib(median(back, 5)));
+	ck_assert_int_lt(llabs(median(grew, 5) - (long long)GIB),
+			 (long long)NOISE);
+	ck_assert_int_lt(llabs(median(back, 5)), (long long)NOISE);
+}
+
 START_TEST(decommit_returns_charge)
 {
 	long long grew[5], back[5];
@@ -218,12 +210,7 @@ START_TEST(decommit_returns_charge)
 		grew[k] = c1 - c0;
 		back[k] = c2 - c0;
 	}
-	printf("region: commit 1024 MiB -> Committed_AS %+.1f MiB, decommit -> "
-	       "%+.1f MiB from the start (medians of 5)\n",
-	       mib(median(grew, 5)), mib(median(back, 5)));
-	ck_assert_int_lt(llabs(median(grew, 5) - (long long)GIB),
-			 (long long)NOISE);
-	ck_assert_int_lt(llabs(median(back, 5)), (long long)NOISE);
+	assert_charge_returned("region: commit 1024 MiB, decommit", grew, back);
 	mmvec_region_free(r);
 
 	/* a vector: grow, clear, shrink_to_fit */
@@ -240,12 +227,8 @@ START_TEST(decommit_returns_charge)
 		grew[k] = c1 - c0;
 		back[k] = c2 - c0;
 	}
-	printf("vector: resize to 1024 MiB -> Committed_AS %+.1f MiB, clear + "
-	       "shrink_to_fit -> %+.1f MiB (medians of 5)\n",
-	       mib(median(grew, 5)), mib(median(back, 5)));
-	ck_assert_int_lt(llabs(median(grew, 5) - (long long)GIB),
-			 (long long)NOISE);
-	ck_assert_int_lt(llabs(median(back, 5)), (long long)NOISE);
+	assert_charge_returned("vector: resize to 1024 MiB, clear + "
+			       "shrink_to_fit", grew, back);
 	mmvec_free(v);
 }
 END_TEST
@@ -331,65 +314,61 @@ static int read_sysctl(char *buf, size_t size)
 	return 0;
 }
 
-int main(void)
+/* At exit, after restore() */
+static void say_restored(void)
+{
+	if (getpid() == flipper)
+		printf("vm.overcommit_memory restored to %c\n", saved[0]);
+}
+
+Suite *test_suite(int argc, char **argv)
 {
 	const char *opt = getenv("MMVEC_TEST_STRICT_OVERCOMMIT");
+	char why[160];
 	Suite *s;
 	TCase *tc;
-	int failed;
 
-	if (read_sysctl(saved, sizeof(saved)) != 0) {
-		printf("SKIP: cannot read %s\n", SYSCTL);
-		return HARDEN_SKIP;
-	}
-#if defined(HARDEN_ASAN) || defined(HARDEN_TSAN)
-	printf("SKIP: sanitizer shadow memory is charged like any writable "
-	       "mapping under strict overcommit; run this in a plain build\n");
-	return HARDEN_SKIP;
+	if (read_sysctl(saved, sizeof(saved)) != 0)
+		test_skip("cannot read " SYSCTL);
+#if defined(TEST_ASAN) || defined(TEST_TSAN)
+	test_skip("sanitizer shadow memory is charged like any writable "
+		  "mapping under strict overcommit; run this in a plain "
+		  "build");
 #endif
-	if (harden_on_valgrind()) {
-		printf("SKIP: not under Valgrind (its own mappings are charged "
-		       "too); run this in a plain build\n");
-		return HARDEN_SKIP;
-	}
+	if (test_on_valgrind())
+		test_skip("not under Valgrind (its own mappings are charged "
+			  "too); run this in a plain build");
 	if (saved[0] != '2') {
 		if (!opt || strcmp(opt, "1") != 0) {
-			printf("SKIP: vm.overcommit_memory is %c; set "
-			       "MMVEC_TEST_STRICT_OVERCOMMIT=1 (as root) to "
-			       "switch it to 2 for the few seconds of this "
-			       "test\n", saved[0]);
-			return HARDEN_SKIP;
+			snprintf(why, sizeof(why), "vm.overcommit_memory is "
+				 "%c; set MMVEC_TEST_STRICT_OVERCOMMIT=1 (as "
+				 "root) to switch it to 2 for the few seconds "
+				 "of this test", saved[0]);
+			test_skip(why);
 		}
+		flipper = getpid();
+		atexit(say_restored);
 		atexit(restore);
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
 		signal(SIGALRM, on_signal);
 		alarm(120);
-		flipper = getpid();
 		flipped = 1;
 		if (write_sysctl("2") != 0) {
 			flipped = 0;
 			fprintf(stderr, "cannot write %s (root needed)\n",
 				SYSCTL);
-			return EXIT_FAILURE;
+			exit(EXIT_FAILURE);
 		}
 		printf("vm.overcommit_memory: %c -> 2 for this test\n",
 		       saved[0]);
 	}
 
 	s = suite_create("strict-overcommit");
-	tc = tcase_create("commit-charge");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, refused_commit_is_enomem);
-	tcase_add_test(tc, refused_populate_is_enomem);
-	tcase_add_test(tc, default_reservation_not_charged);
-	tcase_add_test(tc, decommit_returns_charge);
-	tcase_add_test(tc, kernel_mprotect_keeps_charge);
-	suite_add_tcase(s, tc);
-	failed = harden_run_suite(s);
-	restore();
-	if (saved[0] != '2')
-		printf("vm.overcommit_memory restored to %c\n", saved[0]);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tc = test_case(s, "commit-charge", NULL, NULL, 60);
+	test_add(tc, 1, refused_commit_is_enomem, refused_populate_is_enomem,
+		 default_reservation_not_charged, decommit_returns_charge,
+		 kernel_mprotect_keeps_charge, NULL);
+	return s;
 }

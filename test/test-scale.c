@@ -7,9 +7,8 @@
  * huge-page flag, so that vm.max_map_count (65530 by default) only limits a
  * program with tens of thousands of vectors.
  */
-#include "harden.h"
+#include "runner.h"
 
-#include <check.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,80 +16,9 @@
 
 #include "mmvec.h"
 
-#define MIB ((size_t)1 << 20)
 /* Mappings the rest of the process may add meanwhile (malloc arenas, a
  * sanitizer's allocator), against the thousands the vectors would leak. */
 #define SLACK 128
-
-/* ------------------------------------------------------------------------ */
-/* A snapshot of /proc/self/maps, to count mappings per range in bulk */
-
-struct maps {
-	uintptr_t *start;
-	uintptr_t *end;
-	size_t n;
-};
-
-static void maps_load(struct maps *m)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	size_t alloc = 1024;
-	char line[512];
-
-	ck_assert_ptr_nonnull(f);
-	m->n = 0;
-	m->start = malloc(alloc * sizeof(*m->start));
-	m->end = malloc(alloc * sizeof(*m->end));
-	ck_assert(m->start && m->end);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-		size_t l = strlen(line);
-
-		if (sscanf(line, "%llx-%llx", &a, &b) == 2) {
-			if (m->n == alloc) {
-				alloc *= 2;
-				m->start = realloc(m->start,
-						   alloc * sizeof(*m->start));
-				m->end = realloc(m->end,
-						 alloc * sizeof(*m->end));
-				ck_assert(m->start && m->end);
-			}
-			m->start[m->n] = (uintptr_t)a;
-			m->end[m->n] = (uintptr_t)b;
-			m->n++;
-		}
-		while (l > 0 && line[l - 1] != '\n' &&
-		       fgets(line, sizeof(line), f))
-			l = strlen(line);
-	}
-	fclose(f);
-}
-
-static void maps_free(struct maps *m)
-{
-	free(m->start);
-	free(m->end);
-}
-
-/* Mappings overlapping [addr, addr + len) (the lines are sorted). */
-static size_t maps_count(const struct maps *m, const void *addr, size_t len)
-{
-	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
-	size_t a = 0, b = m->n, n = 0;
-
-	/* first mapping that ends after lo */
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-
-		if (m->end[mid] <= lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	for (size_t i = a; i < m->n && m->start[i] < hi; i++)
-		n++;
-	return n;
-}
 
 static size_t reserved_bytes(const struct mmvec *v)
 {
@@ -120,15 +48,15 @@ static void free_all(struct mmvec **v, size_t n, long before)
 		bytes[k] = reserved_bytes(v[k]);
 		mmvec_free(v[k]);
 	}
-	maps_load(&m);
+	ck_assert_int_eq(maps_read(&m), 0);
 	for (size_t k = 0; k < n; k++)
 		ck_assert_msg(maps_count(&m, data[k], bytes[k]) == 0,
 			      "vector %zu left a mapping behind", k);
 	maps_free(&m);
 	free(data);
 	free(bytes);
-#ifndef HARDEN_TSAN
-	ck_assert_int_le(harden_maps_total(), before + SLACK);
+#ifndef TEST_TSAN
+	ck_assert_int_le(maps_total(), before + SLACK);
 #else
 	(void)before;
 #endif
@@ -143,14 +71,14 @@ START_TEST(ten_thousand_vectors)
 {
 	/* Valgrind tracks every mapping itself: 10,000 take a minute there,
 	 * so it gets 2,000 (every other build, 10,000) */
-	size_t n_vecs = harden_on_valgrind() ? 2000 : N_VECS;
+	size_t n_vecs = test_on_valgrind() ? 2000 : N_VECS;
 	struct mmvec **v = calloc(n_vecs, sizeof(*v));
 	long before, during, after;
 	struct maps m;
 	size_t worst = 0;
 
 	ck_assert_ptr_nonnull(v);
-	before = harden_maps_total();
+	before = maps_total();
 	ck_assert_int_gt(before, 0);
 	for (size_t k = 0; k < n_vecs; k++) {
 		size_t es = 1 + k % 64;
@@ -175,8 +103,8 @@ START_TEST(ten_thousand_vectors)
 				memset(p + (i - len) * es, tag_byte(k, i), es);
 		}
 	}
-	during = harden_maps_total();
-	maps_load(&m);
+	during = maps_total();
+	ck_assert_int_eq(maps_read(&m), 0);
 	for (size_t k = 0; k < n_vecs; k++) {
 		size_t c = maps_count(&m, mmvec_data(v[k]),
 				      reserved_bytes(v[k]));
@@ -207,11 +135,11 @@ START_TEST(ten_thousand_vectors)
 		mmvec_clear(v[k]);
 		ck_assert_int_eq(mmvec_shrink_to_fit(v[k]), 0);
 	}
-	ck_assert_int_le(harden_maps_total() - before,
+	ck_assert_int_le(maps_total() - before,
 			 (long)(2 * n_vecs + SLACK));
 	free_all(v, n_vecs, before);
 	free(v);
-	after = harden_maps_total();
+	after = maps_total();
 	printf("%zu vectors: %ld mappings while alive (%zu at most per "
 	       "vector), %ld before, %ld after\n", n_vecs, during, worst,
 	       before, after);
@@ -221,23 +149,16 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Grow/shrink cycles stay at two mappings */
 
-static const unsigned cycle_flags[] = {
-	0,
-	MMVEC_HUGEPAGES,
-	MMVEC_NO_HUGEPAGES,
-	MMVEC_POPULATE,
-	MMVEC_HUGEPAGES | MMVEC_POPULATE,
-	MMVEC_NO_HUGEPAGES | MMVEC_POPULATE,
-};
+static const unsigned cycle_flags[] = VALID_FLAG_SETS;
 
 START_TEST(vector_cycles_stay_at_two_mappings)
 {
 	unsigned flags = cycle_flags[_i];
-	unsigned cycles = harden_slow() ? 40 : 150;
+	unsigned cycles = test_slow() ? 40 : 150;
 	static const size_t sizes[] = { 1, 24, 4097 };
-	struct harden_rng rng = { 0x5ca1e + (uint64_t)_i };
+	struct test_rng rng = { 0x5ca1e + (uint64_t)_i };
 
-	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
+	for (size_t s = 0; s < ARRAY_LENGTH(sizes); s++) {
 		size_t es = sizes[s];
 		size_t max_len = 6 * MIB / es;
 		struct mmvec *v = NULL;
@@ -245,13 +166,13 @@ START_TEST(vector_cycles_stay_at_two_mappings)
 		size_t most = 0;
 
 		ck_assert_int_eq(mmvec_new(es, max_len, flags, &v), 0);
-		base_total = harden_maps_total();
+		base_total = maps_total();
 		for (unsigned c = 0; c < cycles; c++) {
 			size_t len = mmvec_len(v);
-			size_t target = (size_t)harden_rng_below(&rng, max_len);
+			size_t target = (size_t)rng_below(&rng, max_len);
 			long in;
 
-			switch (harden_rng_below(&rng, 6)) {
+			switch (rng_below(&rng, 6)) {
 			case 0:
 				ck_assert_int_eq(mmvec_resize(v, target), 0);
 				break;
@@ -279,7 +200,7 @@ START_TEST(vector_cycles_stay_at_two_mappings)
 			/* write the last element, so pages get faulted in */
 			if (mmvec_len(v))
 				*(volatile char *)mmvec_at(v, mmvec_len(v) - 1) = 1;
-			in = harden_maps_in(mmvec_data(v), reserved_bytes(v));
+			in = maps_in(mmvec_data(v), reserved_bytes(v));
 			ck_assert_msg(in >= 1 && in <= 2,
 				      "flags %#x elem_size %zu cycle %u: %ld "
 				      "mappings (len %zu, capacity %zu)",
@@ -288,7 +209,7 @@ START_TEST(vector_cycles_stay_at_two_mappings)
 			if ((size_t)in > most)
 				most = (size_t)in;
 		}
-		total = harden_maps_total();
+		total = maps_total();
 		/* nothing else in the process grew either (malloc may have
 		 * made an arena or two) */
 		ck_assert_int_le(total, base_total + SLACK);
@@ -301,8 +222,8 @@ END_TEST
 START_TEST(region_cycles_stay_at_two_mappings)
 {
 	unsigned flags = cycle_flags[_i];
-	unsigned cycles = harden_slow() ? 40 : 300;
-	struct harden_rng rng = { 0x7e610 + (uint64_t)_i };
+	unsigned cycles = test_slow() ? 40 : 300;
+	struct test_rng rng = { 0x7e610 + (uint64_t)_i };
 	size_t page = mmvec_page_size();
 	size_t reserved = 6 * MIB + 3 * page;
 	struct mmvec_region *r = NULL;
@@ -311,17 +232,17 @@ START_TEST(region_cycles_stay_at_two_mappings)
 	ck_assert_int_eq(mmvec_region_new(reserved, flags, &r), 0);
 	base = mmvec_region_base(r);
 	for (unsigned c = 0; c < cycles; c++) {
-		size_t bytes = (size_t)harden_rng_below(&rng, reserved + 1);
+		size_t bytes = (size_t)rng_below(&rng, reserved + 1);
 		long in;
 
-		if (harden_rng_below(&rng, 2)) {
+		if (rng_below(&rng, 2)) {
 			ck_assert_int_eq(mmvec_region_commit(r, bytes), 0);
 			if (bytes)
 				base[bytes - 1] = 1;
 		} else {
 			ck_assert_int_eq(mmvec_region_decommit(r, bytes), 0);
 		}
-		in = harden_maps_in(base, reserved);
+		in = maps_in(base, reserved);
 		ck_assert_msg(in >= 1 && in <= 2,
 			      "flags %#x cycle %u: %ld mappings (committed "
 			      "%zu)", flags, c, in, mmvec_region_committed(r));
@@ -333,10 +254,10 @@ END_TEST
 /* Many vectors cycling at once: the total stays at two per vector. */
 START_TEST(many_vectors_cycling)
 {
-	size_t n = harden_on_valgrind() ? 200 : 2000;
+	size_t n = test_on_valgrind() ? 200 : 2000;
 	struct mmvec **v = calloc(n, sizeof(*v));
-	struct harden_rng rng = { 42 };
-	long before = harden_maps_total();
+	struct test_rng rng = { 42 };
+	long before = maps_total();
 	long most = 0;
 
 	ck_assert_ptr_nonnull(v);
@@ -348,14 +269,14 @@ START_TEST(many_vectors_cycling)
 		long now;
 
 		for (size_t k = 0; k < n; k++) {
-			size_t len = (size_t)harden_rng_below(&rng,
-							      mmvec_max_len(v[k]));
+			size_t len = (size_t)rng_below(&rng,
+							 mmvec_max_len(v[k]));
 
 			ck_assert_int_eq(mmvec_resize(v[k], len), 0);
-			if (harden_rng_below(&rng, 2))
+			if (rng_below(&rng, 2))
 				ck_assert_int_eq(mmvec_shrink_to_fit(v[k]), 0);
 		}
-		now = harden_maps_total() - before;
+		now = maps_total() - before;
 		if (now > most)
 			most = now;
 		ck_assert_msg(now <= (long)(2 * n + SLACK),
@@ -367,21 +288,15 @@ START_TEST(many_vectors_cycling)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("scale");
-	TCase *tc = tcase_create("mappings");
-	int failed;
+	TCase *tc = test_case(s, "mappings", NULL, NULL, 300);
 
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, ten_thousand_vectors);
-	tcase_add_loop_test(tc, vector_cycles_stay_at_two_mappings, 0,
-			    (int)ARRAY_SIZE(cycle_flags));
-	tcase_add_loop_test(tc, region_cycles_stay_at_two_mappings, 0,
-			    (int)ARRAY_SIZE(cycle_flags));
-	tcase_add_test(tc, many_vectors_cycling);
-	suite_add_tcase(s, tc);
-
-	failed = harden_run_suite(s);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	test_add(tc, 1, ten_thousand_vectors, NULL);
+	test_add(tc, (int)ARRAY_LENGTH(cycle_flags),
+		 vector_cycles_stay_at_two_mappings,
+		 region_cycles_stay_at_two_mappings, NULL);
+	test_add(tc, 1, many_vectors_cycling, NULL);
+	return s;
 }

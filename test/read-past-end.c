@@ -16,7 +16,7 @@
  * Exit status: 0 after the reads, 3 if a scenario did not reach the state it
  * needs (a bug in this helper or the library), or what the checker chooses.
  */
-#include "harden.h"
+#include "helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,8 +196,8 @@ int main(int argc, char **argv)
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "all")) {
 		bool past = argc == 2;
 
-		for (size_t s = 0; s < ARRAY_SIZE(scenario_names); s++)
-			for (size_t k = 0; k < ARRAY_SIZE(scenario_sizes);
+		for (size_t s = 0; s < ARRAY_LENGTH(scenario_names); s++)
+			for (size_t k = 0; k < ARRAY_LENGTH(scenario_sizes);
 			     k++) {
 				run(scenario_names[s], scenario_sizes[k], false);
 				if (past)

@@ -1,0 +1,410 @@
+/*
+ * SPDX-License-Identifier: MIT
+ */
+#include "helpers.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if HAVE_VALGRIND_MEMCHECK_H
+#include <valgrind/valgrind.h>
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Tools */
+
+bool test_on_valgrind(void)
+{
+#if HAVE_VALGRIND_MEMCHECK_H
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	/* Without the header: Valgrind preloads its vgpreload_*.so. */
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre && strstr(pre, "vgpreload") != NULL;
+#endif
+}
+
+bool test_slow(void)
+{
+	const char *env = getenv("MMVEC_TEST_SLOW");
+
+#if defined(TEST_ASAN) || defined(TEST_TSAN)
+	return true;
+#endif
+	if (env && *env && strcmp(env, "0") != 0)
+		return true;
+	return test_on_valgrind();
+}
+
+uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return def;
+	return (uint64_t)v;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Seeds and time budgets */
+
+void seeds_init(struct test_seeds *s, uint64_t default_count,
+		double default_seconds)
+{
+	const char *one = getenv("MMVEC_TEST_SEED");
+
+	memset(s, 0, sizeof(*s));
+	s->start = now_seconds();
+	if (one && *one) {
+		s->first = env_u64("MMVEC_TEST_SEED", 1);
+		s->count = 1;
+		s->seconds = 0;
+		return;
+	}
+	s->first = env_u64("MMVEC_TEST_SEED_BASE", 1);
+	if (getenv("MMVEC_TEST_SEEDS")) {
+		s->count = env_u64("MMVEC_TEST_SEEDS", default_count);
+		s->seconds = 0;
+		return;
+	}
+	if (test_slow()) {
+		default_count = default_count / 10 + 1;
+		default_seconds /= 2;
+	}
+	s->count = default_count;
+	s->seconds = (double)env_u64("MMVEC_TEST_SECONDS",
+				      (uint64_t)default_seconds);
+	if (s->seconds <= 0)
+		s->seconds = default_seconds;
+}
+
+bool seeds_next(struct test_seeds *s, uint64_t *seed)
+{
+	if (s->done >= s->count)
+		return false;
+	if (s->done > 0 && s->seconds > 0 &&
+	    now_seconds() - s->start > s->seconds) {
+		fprintf(stderr, "time budget of %.0f s used up after %" PRIu64
+			" of %" PRIu64 " seeds\n", s->seconds, s->done,
+			s->count);
+		return false;
+	}
+	*seed = s->first + s->done++;
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Page arithmetic */
+
+size_t round_up(size_t x, size_t a)
+{
+	return (x + a - 1) / a * a;
+}
+
+size_t round_down(size_t x, size_t a)
+{
+	return x / a * a;
+}
+
+bool is_power_of_two(size_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Element patterns */
+
+void pattern_fill(void *elem, size_t elem_size, unsigned tag, size_t i)
+{
+	unsigned char *p = elem;
+
+	for (size_t b = 0; b < elem_size; b++)
+		p[b] = pattern_byte(tag, i, b);
+}
+
+bool pattern_check(const void *elem, size_t elem_size, unsigned tag, size_t i)
+{
+	const unsigned char *p = elem;
+
+	if (!p)
+		return false;
+	for (size_t b = 0; b < elem_size; b++)
+		if (p[b] != pattern_byte(tag, i, b))
+			return false;
+	return true;
+}
+
+void pattern_fill_range(void *p, size_t elem_size, unsigned tag, size_t from,
+			size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		pattern_fill((char *)p + (i - from) * elem_size, elem_size,
+			     tag, i);
+}
+
+bool pattern_check_range(const void *p, size_t elem_size, unsigned tag,
+			 size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (!pattern_check((const char *)p + (i - from) * elem_size,
+				   elem_size, tag, i))
+			return false;
+	return true;
+}
+
+bool is_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	if (!c)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (c[i] != 0)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What the kernel reports */
+
+long long proc_kib(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "re");
+	size_t klen = strlen(key);
+	char line[256];
+	long long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			kib = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kib;
+}
+
+size_t thp_size(void)
+{
+	FILE *f;
+	unsigned long long size = 0;
+
+	/* the portable OS layer reads no /sys, and uses no huge pages */
+	if (MMVEC_PORTABLE)
+		return 0;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &size) != 1)
+		size = 0;
+	fclose(f);
+	/* the library ignores huge pages above 32 MiB (64 KiB base pages) */
+	return size <= ((size_t)32 << 20) ? (size_t)size : 0;
+}
+
+/* Reads the next line of @f into @line; a line longer than the buffer
+ * (a long path) is cut, the rest of it skipped. */
+static bool read_line(FILE *f, char *line, int size)
+{
+	char rest[256];
+	const char *tail = line;
+
+	if (!fgets(line, size, f))
+		return false;
+	while (tail[0] && tail[strlen(tail) - 1] != '\n' &&
+	       fgets(rest, sizeof(rest), f))
+		tail = rest;
+	return true;
+}
+
+/* The "start-end perms" head of a maps or smaps line; false for the other
+ * lines of smaps. */
+static bool parse_head(const char *line, struct maps_entry *e)
+{
+	unsigned long long a, b;
+
+	if (sscanf(line, "%llx-%llx %4s", &a, &b, e->perms) != 3)
+		return false;
+	e->start = (uintptr_t)a;
+	e->end = (uintptr_t)b;
+	return true;
+}
+
+int maps_read(struct maps *m)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	size_t alloc = 0;
+	char line[512];
+
+	m->e = NULL;
+	m->n = 0;
+	if (!f)
+		return -1;
+	while (read_line(f, line, sizeof(line))) {
+		struct maps_entry e;
+
+		if (!parse_head(line, &e))
+			continue;
+		if (m->n == alloc) {
+			struct maps_entry *grown;
+
+			alloc = alloc ? 2 * alloc : 1024;
+			grown = realloc(m->e, alloc * sizeof(*m->e));
+			if (!grown) {
+				fclose(f);
+				maps_free(m);
+				return -1;
+			}
+			m->e = grown;
+		}
+		m->e[m->n++] = e;
+	}
+	fclose(f);
+	return 0;
+}
+
+void maps_free(struct maps *m)
+{
+	free(m->e);
+	m->e = NULL;
+	m->n = 0;
+}
+
+/* The first mapping of @m that ends after @addr (m->n if none). */
+static size_t maps_search(const struct maps *m, uintptr_t addr)
+{
+	size_t a = 0, b = m->n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (m->e[mid].end <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+size_t maps_count(const struct maps *m, const void *addr, size_t len)
+{
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+	size_t n = 0;
+
+	for (size_t i = maps_search(m, lo); i < m->n && m->e[i].start < hi;
+	     i++)
+		n++;
+	return n;
+}
+
+long maps_total(void)
+{
+	struct maps m;
+	long n;
+
+	if (maps_read(&m) != 0)
+		return -1;
+	n = (long)m.n;
+	maps_free(&m);
+	return n;
+}
+
+long maps_in(const void *addr, size_t len)
+{
+	struct maps m;
+	long n;
+
+	if (maps_read(&m) != 0)
+		return -1;
+	n = (long)maps_count(&m, addr, len);
+	maps_free(&m);
+	return n;
+}
+
+int maps_accessible(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct maps m;
+	size_t i;
+	int accessible = 0;
+
+	if (maps_read(&m) != 0)
+		return -1;
+	i = maps_search(&m, a);
+	if (i < m.n && m.e[i].start <= a)
+		accessible = m.e[i].perms[0] == 'r' || m.e[i].perms[1] == 'w';
+	maps_free(&m);
+	return accessible;
+}
+
+long long maps_rw_bytes(const void *addr, size_t limit)
+{
+	uintptr_t at = (uintptr_t)addr;
+	uintptr_t end = at; /* the rw run reaches here so far */
+	struct maps m;
+
+	if (maps_read(&m) != 0)
+		return -1;
+	/* extend the run through each rw mapping that starts where it ends */
+	for (size_t i = maps_search(&m, at); i < m.n; i++) {
+		const struct maps_entry *e = &m.e[i];
+
+		if (e->start > end || e->perms[0] != 'r' || e->perms[1] != 'w')
+			break;
+		end = e->end;
+	}
+	maps_free(&m);
+	if (end - at > limit)
+		return (long long)limit;
+	return (long long)(end - at);
+}
+
+int maps_vmflag(const void *addr, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	uintptr_t a = (uintptr_t)addr;
+	char line[1024];
+	bool inside = false;
+	int has = -1;
+
+	if (!f)
+		return -1;
+	while (read_line(f, line, sizeof(line))) {
+		struct maps_entry e;
+
+		if (parse_head(line, &e)) {
+			inside = e.start <= a && a < e.end;
+			continue;
+		}
+		if (!inside || strncmp(line, "VmFlags:", 8) != 0)
+			continue;
+		has = 0;
+		for (char *tok = strtok(line + 8, " \n"); tok;
+		     tok = strtok(NULL, " \n"))
+			if (strcmp(tok, flag) == 0)
+				has = 1;
+		break;
+	}
+	fclose(f);
+	return has;
+}
