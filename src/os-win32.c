@@ -194,6 +194,7 @@ void mmvec__os_release(void *addr, size_t size)
 	COUNT(MMVEC__OS_RELEASE, size);
 	/* MEM_RELEASE takes size 0 and the base VirtualAlloc returned, and
 	 * frees the committed pages with the reservation. */
+	(void)size;
 	VirtualFree(addr, 0, MEM_RELEASE);
 }
 
@@ -207,6 +208,8 @@ int mmvec__os_commit(void *addr, size_t size)
 
 	/* The commit charge is taken here, all of it or none: a refusal
 	 * (ERROR_COMMITMENT_LIMIT) leaves the range reserved only. */
+	/* cppcheck-suppress leakReturnValNotUsed ; MEM_COMMIT returns addr,
+	 * part of the reservation that mmvec__os_release() frees */
 	if (!VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE))
 		return last_error();
 	return 0;
@@ -230,6 +233,7 @@ void mmvec__os_advise_huge(void *addr, size_t size, bool huge)
 	 * advise on Windows in any case. */
 	COUNT(MMVEC__OS_ADVISE, size);
 	(void)addr;
+	(void)size;
 	(void)huge;
 }
 
@@ -240,11 +244,13 @@ int mmvec__os_populate(void *addr, size_t size)
 	/* MEM_COMMIT already guaranteed the memory (the commit charge is a
 	 * promise of RAM or page file), so nothing can fail here: what is
 	 * left is taking the demand-zero faults now rather than on first use.
-	 * PrefetchVirtualMemory is a hint that reads pages in, not a write
-	 * fault, so store each page's first byte back into it instead. */
+	 * PrefetchVirtualMemory is only a hint, which the system may ignore:
+	 * store each page's first byte back into it instead. */
 	volatile char *p = addr;
 	size_t page = mmvec__os_page_size();
 	for (size_t off = 0; off < size; off += page)
+		/* cppcheck-suppress selfAssignment ; a volatile store, for
+		 * the write fault */
 		p[off] = p[off];
 	return 0;
 }
