@@ -13,7 +13,6 @@
 #                             default /tmp/mmvec-ci-windows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-src=$PWD
 
 work=${MMVEC_WINDOWS_DIR:-/tmp/mmvec-ci-windows}
 host=x86_64-w64-mingw32
