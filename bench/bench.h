@@ -1,10 +1,12 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * What the benchmark driver (mmvec-bench.c, C) shares with the std::vector
- * methods (stdvec.cpp, C++): the job a method runs, and the per-operation
- * latency clock and histogram. Everything here is plain C that also compiles
- * as C++.
+ * What the parts of mmvec-bench share. The first half is what a method sees
+ * (the job it runs, the per-operation latency clock, the steady-state clock)
+ * and the methods themselves; it is plain C that also compiles as C++, for
+ * the std::vector methods in stdvec.cpp. The second half is the driver's:
+ * workloads and their methods, the fields of a result, the options, and the
+ * functions its files call across.
  */
 #ifndef MMVEC_BENCH_H
 #define MMVEC_BENCH_H
@@ -187,16 +189,262 @@ struct bench_job {
 	void *keep;             /* freed by the method's free function */
 };
 
-/* floor.c, a shared library of its own: the cheapest push through a PLT. */
-struct bench_floor_vec {
+/* growshrink: after shrinking from j->n to low elements, count what was
+ * given back (resident bytes before the shrink: before) and dropped. */
+static inline void bench_gs_shrunk(struct bench_job *j, long before, size_t low)
+{
+	j->returned_bytes += (double)(before - j->rss());
+	j->freed_bytes += (double)(j->n - low) * sizeof(int64_t);
+}
+
+/* small: vector i of the many is right when it holds j->per elements,
+ * element e == e + i. */
+static inline int bench_small_ok(const struct bench_job *j, size_t i,
+				 const int64_t *data, size_t len)
+{
+	if (len != j->per)
+		return 0;
+	for (size_t e = 0; e < len; e++)
+		if (data[e] != (int64_t)(e + i))
+			return 0;
+	return 1;
+}
+
+/* A plain C vector of int64: the realloc-doubling vector of methods-ref.c,
+ * and what floor.c's push appends to. */
+struct cvec {
 	int64_t *data;
 	size_t len, cap;
 };
 
-void *bench_floor_push(struct bench_floor_vec *v, const void *elem);
+/* floor.c, a shared library of its own: the cheapest push through a PLT. */
+void *bench_floor_push(struct cvec *v, const void *elem);
+
+/* Fill in place: the one loop every filling method shares. */
+static inline void fill(int64_t *p, size_t n, int64_t first)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = first + (int64_t)i;
+}
+
+/* ---------------------------------------------------------------------------
+ * The methods. Each builds its workload's vector (element i == i) and leaves
+ * it alive in job->keep; it returns 0, or -1 after printing why. A free_*
+ * function releases what a method kept, a *_check function checks a result
+ * that is not one vector.
+ * ------------------------------------------------------------------------- */
+
+/* methods-mmvec.c: libmmvec */
+int seq_mmvec_push(struct bench_job *j);
+int seq_mmvec_push_fast(struct bench_job *j);
+int seq_mmvec_push_val(struct bench_job *j);
+int seq_mmvec_claim(struct bench_job *j);
+int seq_mmvec_push_nohuge(struct bench_job *j);
+int seq_mmvec_push_huge(struct bench_job *j);
+int seq_mmvec_push_populate(struct bench_job *j);
+int seq_mmvec_extend(struct bench_job *j);
+int chunks_mmvec_extend(struct bench_job *j);
+int chunks_mmvec_claim(struct bench_job *j);
+int chunks_mmvec_append(struct bench_job *j);
+int gs_mmvec(struct bench_job *j);
+int small_mmvec_push(struct bench_job *j);
+int small_mmvec_push_fast(struct bench_job *j);
+int small_mmvec_push_val(struct bench_job *j);
+int small_mmvec_claim(struct bench_job *j);
+int small_mmvec_push_maxlen(struct bench_job *j);
+int small_mmvec_check(struct bench_job *j);
+int steady_mmvec_push(struct bench_job *j);
+int steady_mmvec_push_fast(struct bench_job *j);
+int steady_mmvec_push_val(struct bench_job *j);
+int steady_mmvec_claim(struct bench_job *j);
+void free_mmvec(struct bench_job *j);
+void free_small_mmvec(struct bench_job *j);
+
+/* methods-ref.c: the realloc-doubling C vector, fresh memory filled in
+ * place, and floor.c's push */
+int seq_realloc_push(struct bench_job *j);
+int seq_raw_fill(struct bench_job *j);
+int seq_raw_huge_fill(struct bench_job *j);
+int chunks_realloc_append(struct bench_job *j);
+int gs_realloc(struct bench_job *j);
+int small_realloc_push(struct bench_job *j);
+int small_realloc_check(struct bench_job *j);
+int steady_realloc_push(struct bench_job *j);
+int steady_floor_push(struct bench_job *j);
+void free_cvec(struct bench_job *j);
+void free_small_realloc(struct bench_job *j);
+void free_raw(struct bench_job *j);
+
+/* stdvec.cpp: std::vector<int64_t>, when there is a C++ compiler */
+int seq_stdvec_push(struct bench_job *j);
+int chunks_stdvec_insert(struct bench_job *j);
+int gs_stdvec(struct bench_job *j);
+int small_stdvec_push(struct bench_job *j);
+int small_stdvec_check(struct bench_job *j);
+int steady_stdvec_push(struct bench_job *j);
+void free_stdvec(struct bench_job *j);
+
+/* Print "mmvec-bench: what: strerror(err)" and return -1. */
+int fail_errno(const char *what, int err);
 
 #ifdef __cplusplus
 }
 #endif
 
+/* ---------------------------------------------------------------------------
+ * The driver (C only from here on)
+ * ------------------------------------------------------------------------- */
+#ifndef __cplusplus
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define MIB (1024.0 * 1024.0)
+#define HUGE_ALIGN ((size_t)2 << 20)
+#define CHUNK_ELEMS 512u          /* 4 KiB of int64 */
+#define RANDOM_MAX_LOG2 16u       /* random sizes: 1 .. 2^16 elements */
+
+/* util.c: allocation that exits on failure, counts, /proc */
+double now(void);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+bool parse_count(const char *s, size_t *out);
+unsigned long long proc_field2(int fd);
+long rss_bytes(void);
+double status_kib(const char *key);
+bool find_in_path(const char *name, char *out, size_t size);
+
+/* workloads.c: the workloads, and the methods each runs */
+enum workload { W_SEQ, W_CHUNK, W_RANDOM, W_GROWSHRINK, W_SMALL, W_STEADY, W_COUNT };
+
+extern const char *const workload_names[W_COUNT];
+extern const char *const workload_titles[W_COUNT];
+
+#define W_BIT(w) (1u << (w))
+
+enum {
+	M_LAT = 1,      /* per-operation latency makes sense */
+	M_OPTIONAL = 2, /* run only when named with --methods */
+};
+
+/* What a method leaves in job->keep: how to check it and to free it. */
+struct kept {
+	int (*check)(struct bench_job *j); /* NULL: element i == i, len */
+	void (*release)(struct bench_job *j);
+};
+
+struct method {
+	unsigned workloads; /* W_BIT(w) for each workload it runs in */
+	const char *name;
+	int (*run)(struct bench_job *j);
+	const struct kept *kept;
+	unsigned flags;
+};
+
+extern const struct method methods[];
+extern const size_t nmethods;
+
+int find_workload(const char *name);
+const struct method *find_method(enum workload w, const char *name);
+uint32_t *make_sizes(enum workload w, size_t n, uint64_t seed, size_t *count,
+		     size_t *largest);
+
+/* A run's results: one row of numbers, NaN where not measured. */
+enum field {
+	F_WALL_S, F_USER_S, F_SYS_S, F_CPU_S, F_NS_ELEM, F_MINFLT, F_MAJFLT,
+	F_MAXRSS_KIB, F_HWM_KIB, F_BASE_KIB, F_PTE_KIB,
+	F_NIVCSW,
+	F_LAT_MAX_NS, F_LAT_MAX_ONCPU_NS, F_LAT_WORST_ALL_NS, F_LAT_PREEMPTED,
+	F_LAT_P999_NS,
+	F_LAT_P50_NS,
+	F_RETURNED_PCT, F_STEADY_NS, F_STEADY_WALL_NS,
+	F_MMAP, F_MUNMAP, F_MPROTECT, F_MADVISE, F_MREMAP, F_BRK,
+	F_COUNT
+};
+
+struct row {
+	double f[F_COUNT];
+};
+
+/* How a worker runs its method: timed, with latency, or under strace. */
+enum mode { MODE_TIME, MODE_LAT, MODE_SYS };
+
+extern const char *const mode_names[];
+
+/* worker.c: the worker process, run as mmvec-bench --worker ARGS */
+int worker(int argc, char **argv);
+
+/* keeper.c: the warm pool held between workers */
+void keeper_start(void);
+void keeper_stop(void);
+void keeper_resize(size_t bytes);
+void keeper_free(void);
+void keeper_take(void);
+
+/* The options (mmvec-bench.c) */
+struct opts {
+	size_t *ns;
+	size_t nns;
+	unsigned reps;
+	bool workload_on[W_COUNT];
+	char **methods; /* NULL: all */
+	size_t nmethods;
+	size_t gs_size;
+	unsigned gs_cycles;
+	size_t small_nvec, small_per;
+	unsigned long long seed;
+	const char *csv;
+	const char *plot;
+	bool latency;
+	bool syscalls;
+	bool target;
+	double warm_mib; /* < 0: automatic */
+	const char *lib_b; /* A/B: also run the mmvec methods against this */
+};
+
+bool method_selected(const struct opts *o, const struct method *m);
+
+/* Everything measured for one method in one workload at one size. */
+struct series {
+	enum workload w;
+	const struct method *m;
+	bool alt;        /* run against --ab's library */
+	char label[64];  /* the method, with "@B" on the B side */
+	size_t n;
+	struct row *runs; /* reps of them: time fields merged with lat fields */
+	struct row sys;   /* syscall counts, from one strace run */
+	uint64_t (**ev)[2]; /* per run: slow operations (index, ticks) */
+	size_t *nev;        /* per run: how many; (size_t)-1: no data */
+	struct row med, lo, hi;
+};
+
+/* run.c: running workers, one workload at one size at a time */
+extern char strace_path[];
+extern double tick_per_ns;
+extern unsigned workers_failed; /* runs that failed or returned wrong data */
+
+bool run_init(void);
+void run_group(const struct opts *o, enum workload w, size_t n);
+
+/* stats.c: medians, ranges, and the series measured so far */
+void row_clear(struct row *r);
+void summarise(struct series *s, unsigned reps);
+void keep_series(const struct series *ss, size_t count);
+const struct series *find_series(enum workload w, const char *label, size_t n);
+void paired_ratio(const struct series *a, const struct series *b, int f,
+		  unsigned reps, double *lo, double *hi);
+
+/* report.c: the tables and the CSV file */
+void print_table(const struct series *ss, size_t count, enum workload w,
+		 size_t n, const struct opts *o);
+bool csv_open(const char *path);
+void csv_series(const struct series *s, unsigned reps);
+void csv_close(void);
+
+/* targets.c, plot.c */
+void print_targets(const struct opts *o);
+void plot(const struct opts *o);
+
+#endif /* !__cplusplus */
 #endif /* MMVEC_BENCH_H */

@@ -14,7 +14,7 @@
 #include "bench.h"
 
 __attribute__((visibility("default"))) void *
-bench_floor_push(struct bench_floor_vec *v, const void *elem)
+bench_floor_push(struct cvec *v, const void *elem)
 {
 	size_t len = v->len;
 	int64_t *dst;

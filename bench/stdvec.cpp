@@ -6,8 +6,8 @@
  * way a C++ programmer would write it: push_back, insert at end(), resize
  * and shrink_to_fit, with no reserve() unless the workload says so.
  */
+#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <new>
 #include <vector>
 
@@ -15,36 +15,42 @@
 
 namespace {
 
-struct kept {
+struct vectors {
 	std::vector<int64_t> one;
 	std::vector<std::vector<int64_t>> many;
 };
 
-kept *new_kept(struct bench_job *j)
+/* Run a method's body on vectors kept in j->keep. Running out of memory is
+ * the method failing, as NULL from realloc() is for the C methods. */
+template <typename Body>
+int run(struct bench_job *j, Body body)
 {
-	kept *k = new kept;
-	j->keep = k;
-	return k;
+	try {
+		vectors *k = new vectors;
+
+		j->keep = k;
+		body(*k);
+		return 0;
+	} catch (const std::bad_alloc &) {
+		return fail_errno("std::vector", ENOMEM);
+	}
+}
+
+void set_result(struct bench_job *j, const std::vector<int64_t> &v)
+{
+	j->data = v.data();
+	j->len = v.size();
 }
 
 } // namespace
 
 extern "C" {
 
-int bench_stdvec_seq(struct bench_job *j);
-int bench_stdvec_chunks(struct bench_job *j);
-int bench_stdvec_growshrink(struct bench_job *j);
-int bench_stdvec_small(struct bench_job *j);
-int bench_stdvec_small_check(struct bench_job *j);
-int bench_stdvec_steady(struct bench_job *j);
-void bench_stdvec_free(struct bench_job *j);
-
 /* N push_backs. */
-int bench_stdvec_seq(struct bench_job *j)
+int seq_stdvec_push(struct bench_job *j)
 {
-	try {
-		kept *k = new_kept(j);
-		std::vector<int64_t> &v = k->one;
+	return run(j, [j](vectors &k) {
+		std::vector<int64_t> &v = k.one;
 		const int64_t n = (int64_t)j->n;
 
 		if (j->lat) {
@@ -54,28 +60,22 @@ int bench_stdvec_seq(struct bench_job *j)
 			for (int64_t i = 0; i < n; i++)
 				v.push_back(i);
 		}
-		j->data = v.data();
-		j->len = v.size();
-		return 0;
-	} catch (const std::bad_alloc &) {
-		return -1;
-	}
+		set_result(j, v);
+	});
 }
 
 /* Chunks produced in a staging buffer and inserted at the end. */
-int bench_stdvec_chunks(struct bench_job *j)
+int chunks_stdvec_insert(struct bench_job *j)
 {
-	try {
-		kept *k = new_kept(j);
-		std::vector<int64_t> &v = k->one;
+	return run(j, [j](vectors &k) {
+		std::vector<int64_t> &v = k.one;
 		int64_t *stage = j->stage;
 		int64_t next = 0;
 
 		for (size_t c = 0; c < j->nsizes; c++) {
 			const size_t m = j->sizes[c];
 
-			for (size_t i = 0; i < m; i++)
-				stage[i] = next + (int64_t)i;
+			fill(stage, m, next);
 			if (j->lat)
 				BENCH_TIMED(j->lat,
 					    v.insert(v.end(), stage, stage + m));
@@ -83,20 +83,15 @@ int bench_stdvec_chunks(struct bench_job *j)
 				v.insert(v.end(), stage, stage + m);
 			next += (int64_t)m;
 		}
-		j->data = v.data();
-		j->len = v.size();
-		return 0;
-	} catch (const std::bad_alloc &) {
-		return -1;
-	}
+		set_result(j, v);
+	});
 }
 
 /* Grow to n by push_back, shrink to n/8 with resize + shrink_to_fit. */
-int bench_stdvec_growshrink(struct bench_job *j)
+int gs_stdvec(struct bench_job *j)
 {
-	try {
-		kept *k = new_kept(j);
-		std::vector<int64_t> &v = k->one;
+	return run(j, [j](vectors &k) {
+		std::vector<int64_t> &v = k.one;
 		const size_t low = j->n / 8;
 
 		for (unsigned c = 0; c < j->cycles; c++) {
@@ -105,24 +100,17 @@ int bench_stdvec_growshrink(struct bench_job *j)
 			long before = j->rss();
 			v.resize(low);
 			v.shrink_to_fit();
-			long after = j->rss();
-			j->returned_bytes += (double)(before - after);
-			j->freed_bytes += (double)(j->n - low) * sizeof(int64_t);
+			bench_gs_shrunk(j, before, low);
 		}
-		j->data = v.data();
-		j->len = v.size();
-		return 0;
-	} catch (const std::bad_alloc &) {
-		return -1;
-	}
+		set_result(j, v);
+	});
 }
 
 /* nvec vectors growing together, one push_back each in turn. */
-int bench_stdvec_small(struct bench_job *j)
+int small_stdvec_push(struct bench_job *j)
 {
-	try {
-		kept *k = new_kept(j);
-		std::vector<std::vector<int64_t>> &vs = k->many;
+	return run(j, [j](vectors &k) {
+		std::vector<std::vector<int64_t>> &vs = k.many;
 
 		vs.resize(j->nvec);
 		for (size_t e = 0; e < j->per; e++) {
@@ -134,33 +122,24 @@ int bench_stdvec_small(struct bench_job *j)
 					vs[i].push_back((int64_t)(e + i));
 			}
 		}
-		return 0;
-	} catch (const std::bad_alloc &) {
-		return -1;
-	}
+	});
 }
 
-int bench_stdvec_small_check(struct bench_job *j)
+int small_stdvec_check(struct bench_job *j)
 {
-	const kept *k = static_cast<const kept *>(j->keep);
+	const vectors *k = static_cast<const vectors *>(j->keep);
 
-	for (size_t i = 0; i < j->nvec; i++) {
-		const std::vector<int64_t> &v = k->many[i];
-		if (v.size() != j->per)
+	for (size_t i = 0; i < j->nvec; i++)
+		if (!bench_small_ok(j, i, k->many[i].data(), k->many[i].size()))
 			return -1;
-		for (size_t e = 0; e < j->per; e++)
-			if (v[e] != (int64_t)(e + i))
-				return -1;
-	}
 	return 0;
 }
 
 /* Memory already there: reserve, fill, clear, then time a second fill. */
-int bench_stdvec_steady(struct bench_job *j)
+int steady_stdvec_push(struct bench_job *j)
 {
-	try {
-		kept *k = new_kept(j);
-		std::vector<int64_t> &v = k->one;
+	return run(j, [j](vectors &k) {
+		std::vector<int64_t> &v = k.one;
 		const int64_t n = (int64_t)j->n;
 		struct bench_clock clk;
 
@@ -172,17 +151,13 @@ int bench_stdvec_steady(struct bench_job *j)
 		for (int64_t i = 0; i < n; i++)
 			v.push_back(i);
 		bench_clock_stop(&clk, j->n, &j->steady_ns, &j->steady_wall_ns);
-		j->data = v.data();
-		j->len = v.size();
-		return 0;
-	} catch (const std::bad_alloc &) {
-		return -1;
-	}
+		set_result(j, v);
+	});
 }
 
-void bench_stdvec_free(struct bench_job *j)
+void free_stdvec(struct bench_job *j)
 {
-	delete static_cast<kept *>(j->keep);
+	delete static_cast<vectors *>(j->keep);
 	j->keep = nullptr;
 }
 

@@ -19,7 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The page size, a power of two. Cached after the first call. */
+/* The page size, a power of two. Cached after the first call (any thread
+ * may make it). */
 size_t mmvec__os_page_size(void);
 
 /* The transparent-huge-page size (the PMD size, 2 MiB on x86-64), or 0 if
@@ -48,7 +49,10 @@ void mmvec__os_release(void *addr, size_t size);
 int mmvec__os_commit(void *addr, size_t size);
 
 /* Make `[addr, addr + size)` inaccessible again, dropping its pages and
- * their commit charge: they read as zero when committed again. */
+ * their commit charge: they read as zero when committed again. A kernel
+ * that unmaps the range and then fails to remap it is repaired here (the
+ * range is PROT_NONE again, and the call succeeds); the range never stays a
+ * hole the region would still take for its own. */
 int mmvec__os_decommit(void *addr, size_t size);
 
 /* Advice on transparent huge pages for a range: `huge` true asks for them
@@ -60,6 +64,15 @@ void mmvec__os_advise_huge(void *addr, size_t size, bool huge);
  * writing, without changing its contents. Returns -ENOMEM if the kernel
  * could not provide the memory. */
 int mmvec__os_populate(void *addr, size_t size);
+
+/* Make the committed range `[addr, addr + size)` read as zero, cheaply:
+ * pages that are not resident are dropped without being touched (so memory
+ * that was committed but never used is not faulted in), resident ones are
+ * cleared in place (so they stay resident for the stores that follow).
+ * Returns -EOPNOTSUPP where the OS cannot drop pages with that guarantee,
+ * and the caller clears the range itself. On failure part of the range may
+ * already read as zero; nothing else changes. */
+int mmvec__os_zero(void *addr, size_t size);
 
 #ifdef MMVEC_FAULT_INJECTION
 /*
@@ -75,6 +88,10 @@ enum mmvec__os_op {
 	MMVEC__OS_POPULATE,
 	MMVEC__OS_ADVISE,
 	MMVEC__OS_RELEASE,
+	MMVEC__OS_ZERO,
+	/* not a call of its own: a decommit that unmaps the range and then
+	 * fails, as Linux before 6.12 could */
+	MMVEC__OS_DECOMMIT_HOLE,
 	MMVEC__OS_NOPS,
 };
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "region.h"
 #include "os.h"
@@ -17,16 +18,28 @@
 /* Used when the OS cannot tell how much memory the machine has. */
 #define FALLBACK_PHYS_BYTES ((size_t)1 << 30)
 
-/* Default-size reservations together stay within a budget of half of
- * x86-64's 128 TiB of user address space, each taking at most 1/64 of what
- * is left of it, but not less than the floor. Without it, some 4,000
- * default vectors of 32 GiB each would take all of the address space, and
- * then malloc() fails too. Counted approximately across threads: it is a
- * cap on greed, not an allocator. */
-#define DEFAULT_BUDGET (sizeof(size_t) >= 8 ? (size_t)1 << 46 : (size_t)1 << 30)
-#define DEFAULT_SHARE 64
-#define DEFAULT_FLOOR (sizeof(size_t) >= 8 ? (size_t)1 << 30 : (size_t)1 << 24)
-static size_t default_in_use;
+/* The default reservation's rule (mmvec_region_new(3) states it with these
+ * numbers):
+ * - it starts at the physical memory rounded up to a power of two, in a
+ *   32-bit process at most a quarter of a 4 GiB address space;
+ * - it is halved while the OS refuses it (Valgrind's per-mapping limit,
+ *   RLIMIT_AS, an address space that is full or in pieces);
+ * - it is kept only if as much address space again, and at least
+ *   DEFAULT_HEADROOM, is still free after it: one reservation never takes
+ *   more than half of what is left, and the last one granted leaves room
+ *   for malloc(), thread stacks and libraries;
+ * - it is never smaller than DEFAULT_FLOOR (or one element, if larger):
+ *   below that, -ENOMEM, rather than a vector too small to be of use. */
+#define DEFAULT_CAP_32 ((size_t)1 << 30)
+#define DEFAULT_HEADROOM ((size_t)128 << 20)
+#define DEFAULT_FLOOR ((size_t)16 << 20)
+
+/* Transparent huge pages larger than this (512 MiB with 64 KiB base pages)
+ * are not worth whole-huge-page commit steps: the region commits in pages. */
+#define MAX_HUGE_STEP ((size_t)32 << 20)
+
+/* The populate step where there are no usable huge pages. */
+#define POPULATE_STEP ((size_t)2 << 20)
 
 /* ---------------------------------------------------------------------------
  * Internal API (region.h)
@@ -41,40 +54,35 @@ int mmvec__check_flags(unsigned flags)
 	return 0;
 }
 
-/* Physical memory rounded up to a power of two: about as much as one vector
- * could ever fill, and a size the halving below keeps page aligned. */
-static size_t default_bytes(void)
+/* The usable huge-page size: what commit steps round to once large, and
+ * what a reservation is aligned to. 0 where there is none to use. */
+static size_t huge_step(void)
 {
-	size_t phys = mmvec__os_physical_memory();
-	size_t bytes = mmvec__os_page_size();
+	size_t huge = mmvec__os_huge_page_size();
 
-	if (!phys)
-		phys = FALLBACK_PHYS_BYTES;
-	while (bytes < phys && bytes <= SIZE_MAX / 2)
-		bytes *= 2;
-	return bytes;
+	return huge <= MAX_HUGE_STEP ? huge : 0;
 }
 
 /* Give the range the region's huge-page advice. Applied to the whole
  * reservation at once, and again to a decommitted range (which is a new
  * mapping without it), so that every part of the reservation has the same
- * flags and the kernel keeps it at two VMAs. A reservation smaller than a
- * huge page can never hold one: no advice, no system call. */
+ * flags and the kernel keeps it at two VMAs. Without a flag, a reservation
+ * smaller than a huge page could never hold one: no advice, no system call.
+ * With one it is given at any size, since the kernel may also back small
+ * ranges with smaller multi-page folios (Linux 6.8's mTHP). */
 static void advise(const struct mmvec_region *r, size_t off, size_t len)
 {
 	size_t huge = mmvec__os_huge_page_size();
 
-	if (!huge || r->reserved < huge)
-		return;
 	if (r->flags & MMVEC_NO_HUGEPAGES)
 		mmvec__os_advise_huge(r->base + off, len, false);
-	else
+	else if ((r->flags & MMVEC_HUGEPAGES) || (huge && r->reserved >= huge))
 		mmvec__os_advise_huge(r->base + off, len, true);
 }
 
 static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
 {
-	size_t huge = (flags & MMVEC_NO_HUGEPAGES) ? 0 : mmvec__os_huge_page_size();
+	size_t huge = (flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
 	void *base;
 	int rc = -ENOMEM;
 
@@ -93,66 +101,81 @@ static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
 	r->committed = 0;
 	r->page = mmvec__os_page_size();
 	r->huge = huge;
+	r->populate_step = huge ? huge : mmvec__align_up(POPULATE_STEP, r->page);
 	r->flags = flags;
-	r->budgeted = false;
 	advise(r, 0, bytes);
 	return 0;
+}
+
+/* The size the default starts from: physical memory rounded up to a power
+ * of two, about as much as one vector could ever fill, and a size the
+ * halving keeps page aligned. */
+static size_t default_start(void)
+{
+	size_t phys = mmvec__os_physical_memory();
+	size_t bytes = mmvec__os_page_size();
+
+	if (!phys)
+		phys = FALLBACK_PHYS_BYTES;
+	while (bytes < phys && bytes <= SIZE_MAX / 2)
+		bytes *= 2;
+	if (sizeof(size_t) < 8 && bytes > DEFAULT_CAP_32)
+		bytes = DEFAULT_CAP_32;
+	return bytes;
+}
+
+/* Whether max(bytes, DEFAULT_HEADROOM) more address space could be had:
+ * a reservation made and released at once. */
+static bool room_after(size_t bytes)
+{
+	size_t probe = bytes > DEFAULT_HEADROOM ? bytes : DEFAULT_HEADROOM;
+	void *p;
+
+	if (mmvec__os_reserve(probe, mmvec__os_page_size(), &p) != 0)
+		return false;
+	mmvec__os_release(p, probe);
+	return true;
+}
+
+static int reserve_default(struct mmvec_region *r, size_t min_bytes,
+			   unsigned flags)
+{
+	size_t page = mmvec__os_page_size();
+	size_t floor = DEFAULT_FLOOR, bytes = default_start();
+
+	if (!mmvec__round_up(min_bytes ? min_bytes : 1, page, &min_bytes))
+		return -EOVERFLOW;
+	if (floor < min_bytes)
+		floor = min_bytes;
+	if (bytes < floor)
+		bytes = floor;
+	for (;;) {
+		if (reserve(r, bytes, flags) == 0) {
+			if (room_after(bytes))
+				return 0;
+			mmvec__region_fini(r);
+		}
+		if (bytes == floor)
+			return -ENOMEM;
+		bytes = bytes / 2 > floor ? bytes / 2 : floor;
+	}
 }
 
 int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 		       size_t min_bytes, unsigned flags)
 {
-	size_t page = mmvec__os_page_size();
-	size_t min, bytes, in_use, room;
-	bool scarce = false;
+	size_t bytes;
 
-	if (max_bytes) {
-		if (!mmvec__round_up(max_bytes, page, &bytes))
-			return -EOVERFLOW;
-		return reserve(r, bytes, flags);
-	}
-
-	if (!mmvec__round_up(min_bytes ? min_bytes : 1, page, &min))
+	if (!max_bytes)
+		return reserve_default(r, min_bytes, flags);
+	if (!mmvec__round_up(max_bytes, mmvec__os_page_size(), &bytes))
 		return -EOVERFLOW;
-	bytes = default_bytes();
-	in_use = __atomic_load_n(&default_in_use, __ATOMIC_RELAXED);
-	room = in_use < DEFAULT_BUDGET ? (DEFAULT_BUDGET - in_use) / DEFAULT_SHARE : 0;
-	while (bytes > room && bytes / 2 >= DEFAULT_FLOOR)
-		bytes /= 2;
-	if (bytes < min)
-		bytes = min;
-	/* Halve until the OS grants it: address space is finite and shared
-	 * (Valgrind allows 32 GiB per mapping, RLIMIT_AS counts PROT_NONE
-	 * reservations, many vectors share 128 TiB). */
-	for (;;) {
-		if (reserve(r, bytes, flags) == 0) {
-			if (!scarce || bytes / 2 < min) {
-				r->budgeted = true;
-				__atomic_add_fetch(&default_in_use, bytes,
-						   __ATOMIC_RELAXED);
-				return 0;
-			}
-			/* Twice this was refused, so this may be most of what
-			 * is left (under RLIMIT_AS, all of it): take half, and
-			 * leave the rest of the program at least as much. */
-			mmvec__region_fini(r);
-			scarce = false;
-			bytes /= 2;
-			continue;
-		}
-		if (bytes == min)
-			return -ENOMEM;
-		scarce = true;
-		bytes = bytes / 2 >= min ? bytes / 2 : min;
-	}
+	return reserve(r, bytes, flags);
 }
 
 void mmvec__region_fini(struct mmvec_region *r)
 {
 	mmvec__os_release(r->base, r->reserved);
-	if (r->budgeted)
-		__atomic_sub_fetch(&default_in_use, r->reserved, __ATOMIC_RELAXED);
-	r->budgeted = false;
 	r->base = NULL;
 	r->reserved = r->committed = 0;
 }
@@ -216,6 +239,24 @@ int mmvec__region_decommit(struct mmvec_region *r, size_t bytes)
 	advise(r, keep, r->committed - keep);
 	r->committed = keep;
 	return 0;
+}
+
+/* Below this, zeroing is one memset: looking for untouched pages (one
+ * mincore() call per 1024 pages) would cost more than clearing them. */
+#define ZERO_SCAN_MIN ((size_t)256 << 10)
+
+void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to)
+{
+	size_t lo = mmvec__align_up(from, r->page);
+	size_t hi = to & ~(r->page - 1);
+
+	if (hi > lo && hi - lo >= ZERO_SCAN_MIN &&
+	    mmvec__os_zero(r->base + lo, hi - lo) == 0) {
+		memset(r->base + from, 0, lo - from);
+		memset(r->base + hi, 0, to - hi);
+		return;
+	}
+	memset(r->base + from, 0, to - from);
 }
 
 /* ---------------------------------------------------------------------------

@@ -41,8 +41,10 @@ struct mmvec_region {
 	size_t committed; /* page multiple, <= reserved */
 	size_t page;      /* cached page size */
 	size_t huge;      /* commit step once large; 0: page steps only */
+	/* the most MMVEC_POPULATE pre-faults beyond what a growing call
+	 * needs: one huge page, or 2 MiB without them */
+	size_t populate_step;
 	unsigned flags;
-	bool budgeted;    /* a default size, counted in the shared budget */
 };
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
@@ -52,10 +54,9 @@ int mmvec__check_flags(unsigned flags);
 /* Reserve a region into caller-provided storage. flags are already checked.
  * max_bytes > 0: round up to pages (the caller checked that this does not
  * overflow) and reserve exactly that, or -ENOMEM.
- * max_bytes == 0: the default size (physical memory rounded up to a power of
- * two, capped by the budget all default reservations share), halved until
- * the OS grants it, but never below min_bytes (> 0, rounded up to pages);
- * -ENOMEM below that.
+ * max_bytes == 0: the default size (region.c states the rule), at least
+ * min_bytes (> 0, rounded up to pages); -ENOMEM when the address space left
+ * cannot hold it.
  * On failure *r is untouched. */
 int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 		       size_t min_bytes, unsigned flags);
@@ -72,6 +73,11 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes);
 /* Decommit every whole page at or above bytes. 0 or -ENOMEM, and nothing
  * changes on failure. */
 int mmvec__region_decommit(struct mmvec_region *r, size_t bytes);
+
+/* Zero bytes [from, to) of committed memory (from <= to <= committed).
+ * Cannot fail: a long range's untouched pages are dropped rather than
+ * faulted in, and everything else is memset. */
+void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to);
 
 /* x rounded up to a multiple of the power of two a, for callers that know
  * it fits. */

@@ -8,43 +8,52 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "annotate.h"
 #include "region.h"
 
-/* The most that growing commits (and so pre-faults) beyond what is needed
- * with MMVEC_POPULATE: one x86-64 huge page. */
-#define POPULATE_STEP ((size_t)2 << 20)
-
 struct mmvec {
-	/* What mmvec_push()'s hot path reads, first and together. */
-
-	/* Written by the one writer with release stores, after the elements
-	 * below it; read by other threads with acquire loads. */
-	size_t len;
+	/* What the inline push in mmvec.h and mmvec_push()'s hot path read,
+	 * first and together. head.len is written by the one writer with
+	 * release stores, after the elements below it, and read by other
+	 * threads with acquire loads. head.room is min(cap, ...) or 0 (see
+	 * update_room()); head.data is region.base. */
+	struct mmvec_head head;
+	/* elem_size when mmvec_push() can copy it with one move (1, 2, 4, 8
+	 * or 16), else 0 */
+	size_t fast_size;
 	/* min(committed / elem_size, max_len); relaxed atomics, since readers
 	 * may ask for it while the writer grows. */
 	size_t cap;
-	char *data; /* region.base, copied here to keep the hot path short */
-	/* elem_size when mmvec_push() can copy it with one move and nobody
-	 * needs telling (1, 2, 4, 8 or 16 and not annotating), else 0 */
-	size_t fast_size;
 
-	size_t elem_size;
 	size_t max_len;
 	/* High-water mark of written bytes: max(hwm, len * elem_size). Bytes
 	 * at or above it have not been written since they were committed, so
 	 * they still read as zero and new elements only need zeroing below
-	 * it. Appending raises the mark through len alone; calls that lower
-	 * len raise hwm first (keep_mark()), so the hot path never touches it.
-	 */
+	 * it. Appending raises the mark through len alone (so inline appends
+	 * need not touch it); calls that lower len raise hwm first
+	 * (keep_mark()). */
 	size_t hwm;
+	/* Slots claimed past len by mmvec_claim(), not yet published. */
+	size_t claimed;
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
 };
+
+/* struct mmvec_head is ABI from 1.1 on: a struct mmvec * converts to it, and
+ * its members sit where programs compiled against 1.1's header look. */
+_Static_assert(offsetof(struct mmvec, head) == 0, "head first");
+_Static_assert(offsetof(struct mmvec_head, len) == 0, "len");
+_Static_assert(offsetof(struct mmvec_head, room) == sizeof(size_t), "room");
+_Static_assert(offsetof(struct mmvec_head, data) == 2 * sizeof(size_t),
+	       "data");
+_Static_assert(offsetof(struct mmvec_head, elem_size) ==
+		       2 * sizeof(size_t) + sizeof(void *),
+	       "elem_size");
 
 /* ---------------------------------------------------------------------------
  * Helpers
@@ -53,13 +62,13 @@ struct mmvec {
 /* The writer's own view of the length: nobody else writes it. */
 static inline size_t own_len(const struct mmvec *v)
 {
-	return __atomic_load_n(&v->len, __ATOMIC_RELAXED);
+	return __atomic_load_n(&v->head.len, __ATOMIC_RELAXED);
 }
 
 /* Make the length visible to readers after the elements below it. */
 static inline void publish_len(struct mmvec *v, size_t len)
 {
-	__atomic_store_n(&v->len, len, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->head.len, len, __ATOMIC_RELEASE);
 }
 
 static inline size_t own_cap(const struct mmvec *v)
@@ -69,16 +78,25 @@ static inline size_t own_cap(const struct mmvec *v)
 
 static inline char *base(const struct mmvec *v)
 {
-	return v->data;
+	return v->head.data;
+}
+
+/* Inline appends may fill [len, room) unseen: all of the capacity, unless
+ * the library must see every append (checkers to tell, or a claim that an
+ * append would overwrite). Only the writer reads room. */
+static void update_room(struct mmvec *v)
+{
+	v->head.room = v->annotate || v->claimed ? 0 : own_cap(v);
 }
 
 static void update_cap(struct mmvec *v)
 {
-	size_t cap = v->region.committed / v->elem_size;
+	size_t cap = v->region.committed / v->head.elem_size;
 
 	if (cap > v->max_len)
 		cap = v->max_len;
 	__atomic_store_n(&v->cap, cap, __ATOMIC_RELAXED);
+	update_room(v);
 }
 
 /* The new length after adding n to len, or -EOVERFLOW / -ENOSPC, in the
@@ -86,7 +104,7 @@ static void update_cap(struct mmvec *v)
 static int check_add(const struct mmvec *v, size_t len, size_t n,
 		     size_t *new_len)
 {
-	if (n > SIZE_MAX - len || len + n > SIZE_MAX / v->elem_size)
+	if (n > SIZE_MAX - len || len + n > SIZE_MAX / v->head.elem_size)
 		return -EOVERFLOW;
 	if (len + n > v->max_len)
 		return -ENOSPC;
@@ -97,7 +115,7 @@ static int check_add(const struct mmvec *v, size_t len, size_t n,
 /* A length given outright: -EOVERFLOW / -ENOSPC, in the contract's order. */
 static int check_len(const struct mmvec *v, size_t len)
 {
-	if (len > SIZE_MAX / v->elem_size)
+	if (len > SIZE_MAX / v->head.elem_size)
 		return -EOVERFLOW;
 	if (len > v->max_len)
 		return -ENOSPC;
@@ -130,7 +148,7 @@ static int commit(struct mmvec *v, size_t bytes)
  * doubled size (strict overcommit), ask for just what is needed. */
 static int grow(struct mmvec *v, size_t new_len)
 {
-	size_t need = new_len * v->elem_size; /* fits: new_len <= max_len */
+	size_t need = new_len * v->head.elem_size; /* fits: <= max_len */
 	size_t have = v->region.committed;
 	size_t target = need;
 	int rc;
@@ -144,9 +162,13 @@ static int grow(struct mmvec *v, size_t new_len)
 	/* MMVEC_POPULATE faults in all it commits at once: doubling would make
 	 * one push pre-fault as much as the vector holds (measured: 256 MiB,
 	 * 58 ms, and payload + 134 MiB resident at 381 MiB). Grow it by at
-	 * most one more step: more OS calls, never a long stall. */
-	if ((v->region.flags & MMVEC_POPULATE) && target > have + POPULATE_STEP)
-		target = need > have + POPULATE_STEP ? need : have + POPULATE_STEP;
+	 * most one populate step (a huge page, or 2 MiB without them): more OS
+	 * calls, never a long stall. */
+	if ((v->region.flags & MMVEC_POPULATE) &&
+	    target > have + v->region.populate_step)
+		target = need > have + v->region.populate_step
+				 ? need
+				 : have + v->region.populate_step;
 
 	rc = commit(v, target);
 	if (rc && target > need)
@@ -157,8 +179,8 @@ static int grow(struct mmvec *v, size_t new_len)
 /* Before the length drops: remember how far elements reached. */
 static inline void keep_mark(struct mmvec *v, size_t len)
 {
-	if (len * v->elem_size > v->hwm)
-		v->hwm = len * v->elem_size;
+	if (len * v->head.elem_size > v->hwm)
+		v->hwm = len * v->head.elem_size;
 }
 
 /* Bytes [from, to), from the current end on, become element storage that
@@ -170,13 +192,13 @@ static inline void claim(struct mmvec *v, size_t from, size_t to)
 }
 
 /* Bytes [from, to), from the current end on, become new elements that read
- * as zero. Only what was written before needs a memset: above the
- * high-water mark the pages are as the kernel gave them. */
+ * as zero. Only what was written before needs zeroing: above the high-water
+ * mark the pages are as the kernel gave them. */
 static void claim_zeroed(struct mmvec *v, size_t from, size_t to)
 {
 	claim(v, from, to);
 	if (from < v->hwm)
-		memset(base(v) + from, 0, (to < v->hwm ? to : v->hwm) - from);
+		mmvec__region_zero(&v->region, from, to < v->hwm ? to : v->hwm);
 }
 
 /* Bytes [from, to) stop being elements; from is the new end. */
@@ -184,6 +206,40 @@ static inline void unclaim(struct mmvec *v, size_t from, size_t to)
 {
 	if (v->annotate)
 		mmvec__mark_noaccess(base(v) + from, to - from);
+}
+
+/* Close an open mmvec_claim(): its slots stop being part of the vector. */
+static void drop_claim(struct mmvec *v)
+{
+	size_t from = own_len(v) * v->head.elem_size;
+
+	if (!v->claimed)
+		return;
+	unclaim(v, from, from + v->claimed * v->head.elem_size);
+	v->claimed = 0;
+	update_room(v);
+}
+
+/* The start of every call that appends n elements at the end: the new
+ * length, memory committed for it, an open claim closed. Nothing changes
+ * on failure. */
+static int make_room(struct mmvec *v, size_t n, size_t *new_len)
+{
+	int rc = check_add(v, own_len(v), n, new_len);
+
+	if (!rc)
+		rc = grow(v, *new_len);
+	if (!rc)
+		drop_claim(v);
+	return rc;
+}
+
+/* The end of every call that lowers the length from old to len. */
+static void shrink_len(struct mmvec *v, size_t old, size_t len)
+{
+	keep_mark(v, old);
+	publish_len(v, len);
+	unclaim(v, len * v->head.elem_size, old * v->head.elem_size);
 }
 
 /* ---------------------------------------------------------------------------
@@ -218,11 +274,11 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 		free(v);
 		return rc;
 	}
-	v->data = v->region.base;
-	v->elem_size = elem_size;
+	v->head.data = v->region.base;
+	v->head.elem_size = elem_size;
 	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
 	v->annotate = mmvec__annotating();
-	if (!v->annotate && elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
 	*out = v;
 	return 0;
@@ -240,7 +296,7 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 
 MMVEC_EXPORT size_t mmvec_len(const struct mmvec *v)
 {
-	return v ? __atomic_load_n(&v->len, __ATOMIC_ACQUIRE) : 0;
+	return v ? __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE) : 0;
 }
 
 MMVEC_EXPORT size_t mmvec_capacity(const struct mmvec *v)
@@ -255,7 +311,7 @@ MMVEC_EXPORT size_t mmvec_max_len(const struct mmvec *v)
 
 MMVEC_EXPORT size_t mmvec_elem_size(const struct mmvec *v)
 {
-	return v ? v->elem_size : 0;
+	return v ? v->head.elem_size : 0;
 }
 
 MMVEC_EXPORT void *mmvec_data(const struct mmvec *v)
@@ -273,44 +329,39 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (i >= __atomic_load_n(&v->len, __ATOMIC_ACQUIRE)) {
+	if (i >= __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE)) {
 		errno = ERANGE;
 		return NULL;
 	}
-	return base(v) + i * v->elem_size;
+	return base(v) + i * v->head.elem_size;
 }
 
 /* ---------------------------------------------------------------------------
  * Growing
  * ------------------------------------------------------------------------- */
 
-/* Everything but the common case: growing, zeroing, annotating. */
+/* Everything but the common case: growing, zeroing, annotating, a claim. */
 __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 						 const void *elem)
 {
 	size_t len = own_len(v);
-	size_t size = v->elem_size;
+	size_t size = v->head.elem_size;
+	size_t new_len;
 	char *dst = base(v) + len * size;
+	int rc = make_room(v, 1, &new_len);
 
-	if (len >= own_cap(v)) {
-		size_t new_len;
-		int rc = check_add(v, len, 1, &new_len);
-
-		if (!rc)
-			rc = grow(v, new_len);
-		if (rc) {
-			errno = -rc;
-			return NULL;
-		}
+	if (rc) {
+		errno = -rc;
+		return NULL;
 	}
 	if (elem) {
-		claim(v, len * size, len * size + size);
+		claim(v, len * size, new_len * size);
 		/* elem may be an element of v: below dst, and unmoved */
 		memcpy(dst, elem, size);
 	} else {
-		claim_zeroed(v, len * size, len * size + size);
+		claim_zeroed(v, len * size, new_len * size);
 	}
-	publish_len(v, len + 1);
+	publish_len(v, new_len);
 	return dst;
 }
 
@@ -323,16 +374,17 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* The hot path: room committed, an element to copy, nobody watching.
-	 * A leaf with no stack frame: bounds check, one move, one store. */
+	/* The hot path: room for an element to copy that nobody needs to
+	 * hear about (the same test as the inline push in mmvec.h). A leaf
+	 * with no stack frame: bounds check, one move, one store. */
 	len = own_len(v);
-	if (MMVEC_UNLIKELY(len >= own_cap(v) || !elem))
+	if (MMVEC_UNLIKELY(len >= v->head.room || !elem))
 		return push_slow(v, elem);
-	dst = v->data + len * v->fast_size;
+	dst = base(v) + len * v->fast_size;
 	/* Conditional branches, not a switch: a jump table is an indirect
 	 * branch, which costs as much as the rest of the call on machines with
-	 * Spectre mitigations. Other sizes need a memcpy call, and annotating
-	 * needs client requests: the slow path. */
+	 * Spectre mitigations. Other sizes need a memcpy call: the slow
+	 * path. */
 	if (v->fast_size == 8)
 		memcpy(dst, elem, 8);
 	else if (v->fast_size == 4)
@@ -349,29 +401,67 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 	return dst;
 }
 
-MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
+/* Slots [len, len + n) committed and zeroed, or NULL with errno set: what
+ * mmvec_extend() publishes and mmvec_claim() does not. */
+static char *add_zeroed(struct mmvec *v, size_t n)
 {
-	size_t len, new_len, size;
-	int rc;
+	size_t len = own_len(v);
+	size_t size = v->head.elem_size;
+	size_t new_len;
+	int rc = make_room(v, n, &new_len);
 
-	if (!v) {
-		errno = EINVAL;
-		return NULL;
-	}
-	len = own_len(v);
-	size = v->elem_size;
-	if (!n)
-		return base(v) + len * size;
-	rc = check_add(v, len, n, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
 	if (rc) {
 		errno = -rc;
 		return NULL;
 	}
 	claim_zeroed(v, len * size, new_len * size);
-	publish_len(v, new_len);
 	return base(v) + len * size;
+}
+
+MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
+{
+	char *first;
+
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	first = add_zeroed(v, n);
+	if (first)
+		publish_len(v, own_len(v) + n);
+	return first;
+}
+
+MMVEC_EXPORT void *mmvec_claim(struct mmvec *v, size_t n)
+{
+	char *first;
+
+	if (!v) {
+		errno = EINVAL;
+		return NULL;
+	}
+	first = add_zeroed(v, n);
+	if (first && n) {
+		/* the writer fills them, behind the library's back */
+		keep_mark(v, own_len(v) + n);
+		v->claimed = n;
+		update_room(v);
+	}
+	return first;
+}
+
+MMVEC_EXPORT int mmvec_publish(struct mmvec *v, size_t n)
+{
+	if (!v)
+		return -EINVAL;
+	if (n > v->claimed)
+		return -ERANGE;
+	if (!n)
+		return 0;
+	v->claimed -= n;
+	publish_len(v, own_len(v) + n);
+	update_room(v);
+	return 0;
 }
 
 MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
@@ -384,10 +474,8 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 	if (!n)
 		return 0;
 	len = own_len(v);
-	size = v->elem_size;
-	rc = check_add(v, len, n, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
+	size = v->head.elem_size;
+	rc = make_room(v, n, &new_len);
 	if (rc)
 		return rc;
 	claim(v, len * size, new_len * size);
@@ -412,10 +500,8 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 		return -ERANGE;
 	if (!n)
 		return 0;
-	size = v->elem_size;
-	rc = check_add(v, len, n, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
+	size = v->head.elem_size;
+	rc = make_room(v, n, &new_len);
 	if (rc)
 		return rc;
 
@@ -442,7 +528,7 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 {
-	size_t old, size;
+	size_t old;
 	int rc;
 
 	if (!v)
@@ -451,18 +537,14 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 	if (rc)
 		return rc;
 	old = own_len(v);
-	size = v->elem_size;
 	if (len > old) {
-		rc = grow(v, len);
-		if (rc)
-			return rc;
-		claim_zeroed(v, old * size, len * size);
+		if (!add_zeroed(v, len - old))
+			return -errno;
+		publish_len(v, len);
 	} else {
-		keep_mark(v, old);
+		drop_claim(v);
+		shrink_len(v, old, len);
 	}
-	publish_len(v, len);
-	if (len < old)
-		unclaim(v, len * size, old * size);
 	return 0;
 }
 
@@ -476,7 +558,7 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 	if (rc)
 		return rc;
 	/* exactly what was asked for (rounded up by the region), no doubling */
-	return commit(v, len * v->elem_size);
+	return commit(v, len * v->head.elem_size);
 }
 
 /* ---------------------------------------------------------------------------
@@ -494,12 +576,11 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 		return -ERANGE;
 	if (!n)
 		return 0;
-	size = v->elem_size;
-	keep_mark(v, len);
+	size = v->head.elem_size;
+	drop_claim(v);
 	memmove(base(v) + i * size, base(v) + (i + n) * size,
 		(len - i - n) * size);
-	publish_len(v, len - n);
-	unclaim(v, (len - n) * size, len * size);
+	shrink_len(v, len, len - n);
 	return 0;
 }
 
@@ -512,12 +593,11 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
-	size = v->elem_size;
-	keep_mark(v, len);
+	size = v->head.elem_size;
+	drop_claim(v);
 	if (i != len - 1)
 		memcpy(base(v) + i * size, base(v) + (len - 1) * size, size);
-	publish_len(v, len - 1);
-	unclaim(v, (len - 1) * size, len * size);
+	shrink_len(v, len, len - 1);
 	return 0;
 }
 
@@ -530,25 +610,20 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
-	size = v->elem_size;
+	size = v->head.elem_size;
+	drop_claim(v);
 	if (out)
 		memcpy(out, base(v) + (len - 1) * size, size);
-	keep_mark(v, len);
-	publish_len(v, len - 1);
-	unclaim(v, (len - 1) * size, len * size);
+	shrink_len(v, len, len - 1);
 	return 0;
 }
 
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
-	size_t len;
-
 	if (!v)
 		return;
-	len = own_len(v);
-	keep_mark(v, len);
-	publish_len(v, 0);
-	unclaim(v, 0, len * v->elem_size);
+	drop_claim(v);
+	shrink_len(v, own_len(v), 0);
 }
 
 MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
@@ -558,9 +633,10 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 
 	if (!v)
 		return -EINVAL;
+	drop_claim(v);
 	had = v->region.committed;
 	/* cannot overflow: len * elem_size <= committed, a page multiple */
-	keep = mmvec__align_up(own_len(v) * v->elem_size, v->region.page);
+	keep = mmvec__align_up(own_len(v) * v->head.elem_size, v->region.page);
 	if (keep >= had)
 		return 0;
 

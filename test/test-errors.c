@@ -9,6 +9,8 @@
  */
 #include "test-common.h"
 
+#include <sys/mman.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -278,32 +280,35 @@ END_TEST
 
 START_TEST(region_new_default_halves)
 {
-	/* The default halves its request until the OS grants one, whichever
-	 * errno the OS refused with */
+	/* The default halves its request until the OS grants one, and as
+	 * much again (at least 128 MiB) for the rest of the program,
+	 * whichever errno the OS refused with; never below 16 MiB */
 	const int errs[] = { -ENOMEM, -EINVAL };
 
 	for (size_t i = 0; i < ARRAY_LENGTH(errs); i++) {
 		struct mmvec_region *r = NULL;
 
-		/* up to 1 MiB is granted: the default takes half of that,
-		 * leaving the rest of a scarce address space to others */
-		fail_os(OP(RESERVE), errs[i], 1 * MIB);
+		fail_os(OP(RESERVE), errs[i], 512 * MIB);
 		ck_assert_int_eq(mmvec_region_new(0, 0, &r), 0);
-		ck_assert_uint_eq(mmvec_region_reserved(r), MIB / 2);
-		ck_assert_int_eq(mmvec_region_commit(r, MIB / 2), 0);
-		memset(mmvec_region_base(r), 1, MIB / 2);
+		ck_assert_uint_eq(mmvec_region_reserved(r), 512 * MIB);
+		ck_assert_int_eq(mmvec_region_commit(r, MIB), 0);
+		memset(mmvec_region_base(r), 1, MIB);
 		mmvec_region_free(r);
 
-		/* but never below a page */
-		fail_os(OP(RESERVE), errs[i], 0);
+		/* 64 MiB would fit, but leave less than 128 MiB */
+		fail_os(OP(RESERVE), errs[i], 64 * MIB);
 		r = BAD_PTR;
 		ck_assert_int_eq(mmvec_region_new(0, 0, &r), -ENOMEM);
 		ck_assert_ptr_eq(r, BAD_PTR);
-		fail_os(OP(RESERVE), errs[i], page);
+		fail_os(OP(RESERVE), errs[i], 16 * MIB - page);
+		ck_assert_int_eq(mmvec_region_new(0, 0, &r), -ENOMEM);
+		ck_assert_ptr_eq(r, BAD_PTR);
+		fail_os(OP(RESERVE), errs[i], 128 * MIB);
 		ck_assert_int_eq(mmvec_region_new(0, 0, &r), 0);
-		ck_assert_uint_eq(mmvec_region_reserved(r), page);
+		ck_assert_uint_eq(mmvec_region_reserved(r), 128 * MIB);
 		mmvec_region_free(r);
 	}
+	heal_os();
 }
 END_TEST
 
@@ -405,6 +410,34 @@ START_TEST(region_decommit_errors)
 }
 END_TEST
 
+/* A kernel that unmaps the range and then fails to map PROT_NONE over it
+ * (Linux before 6.12 can): the hole is filled again, and the decommit has
+ * happened after all. */
+START_TEST(region_decommit_hole_repaired)
+{
+	struct mmvec_region *r = NULL;
+	unsigned char *base;
+
+	ck_assert_int_eq(mmvec_region_new(16 * page, 0, &r), 0);
+	ck_assert_int_eq(mmvec_region_commit(r, 8 * page), 0);
+	base = mmvec_region_base(r);
+	memset(base, 0x68, 8 * page);
+
+	fail_os(OP(DECOMMIT_HOLE), -ENOMEM, 0);
+	ck_assert_int_eq(mmvec_region_decommit(r, page), 0);
+	heal_os();
+	ck_assert_uint_eq(mmvec_region_committed(r), page);
+	/* mapped again: msync() fails with ENOMEM for a hole */
+	ck_assert_int_eq(msync(base + page, 15 * page, MS_ASYNC), 0);
+	ck_assert_uint_eq(resident_pages(base, 8 * page), 1);
+	ck_assert_int_eq(mmvec_region_commit(r, 16 * page), 0);
+	ck_assert_uint_eq(base[0], 0x68);
+	for (size_t i = page; i < 16 * page; i++)
+		fast_assert_uint_eq(base[i], 0);
+	mmvec_region_free(r);
+}
+END_TEST
+
 START_TEST(region_getters_null)
 {
 	errno = 0;
@@ -476,18 +509,18 @@ START_TEST(new_os_fails)
 		ck_new_fails(8, 0, 0, -ENOMEM);
 		ck_new_fails(1, 1, MMVEC_POPULATE, -ENOMEM);
 
-		/* the default halves, and takes half of the first size
-		 * granted after a refusal; never below one element */
-		fail_os(OP(RESERVE), errs[i], 1 * MIB);
+		/* the default halves until it and as much again are granted;
+		 * never below one element */
+		fail_os(OP(RESERVE), errs[i], 256 * MIB);
 		ck_assert_int_eq(mmvec_new(8, 0, 0, &v), 0);
-		ck_assert_uint_eq(mmvec_max_len(v), MIB / 2 / 8);
+		ck_assert_uint_eq(mmvec_max_len(v), 256 * MIB / 8);
 		push_pattern(v, 4, 1000);
 		ck_assert_pattern(v, 0, 1000, 4, 0);
 		mmvec_free(v);
-		ck_assert_int_eq(mmvec_new(1 * MIB, 0, 0, &v), 0);
-		ck_assert_uint_eq(mmvec_max_len(v), 1);
+		ck_assert_int_eq(mmvec_new(128 * MIB, 0, 0, &v), 0);
+		ck_assert_uint_eq(mmvec_max_len(v), 2);
 		mmvec_free(v);
-		ck_new_fails(1 * MIB + 1, 0, 0, -ENOMEM);
+		ck_new_fails(256 * MIB + 1, 0, 0, -ENOMEM);
 		heal_os();
 	}
 }
@@ -925,6 +958,7 @@ static Suite *errors_suite(void)
 	tcase_add_test(tc, region_commit_errors);
 	tcase_add_test(tc, region_commit_populate_fails);
 	tcase_add_test(tc, region_decommit_errors);
+	tcase_add_test(tc, region_decommit_hole_repaired);
 	tcase_add_test(tc, region_getters_null);
 	suite_add_tcase(s, tc);
 

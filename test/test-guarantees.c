@@ -257,6 +257,40 @@ START_TEST(shrink_lowers_resident)
 }
 END_TEST
 
+/* New elements read as zero without the library touching memory nobody
+ * wrote: resizing up over untouched pages leaves them untouched, and
+ * resident pages are cleared in place (they stay resident). */
+START_TEST(zeroing_leaves_untouched_pages)
+{
+	const unsigned flags[] = { 0, MMVEC_NO_HUGEPAGES };
+
+	for (size_t f = 0; f < ARRAY_LENGTH(flags); f++) {
+		const size_t bytes = 64 * MIB, n = bytes / 8;
+		struct mmvec *v = vec_new_ok(8, 0, flags[f]);
+		unsigned char *data = mmvec_data(v);
+
+		ck_assert_int_eq(mmvec_resize(v, n), 0);
+		ck_assert_int_eq(mmvec_resize(v, 0), 0);
+		ck_assert_int_eq(mmvec_resize(v, n), 0);
+		ck_assert_msg(resident_pages(data, bytes) == 0,
+			      "flags 0x%x: %zu of %zu untouched pages faulted "
+			      "in", flags[f], resident_pages(data, bytes),
+			      bytes / page);
+
+		/* a written first half is cleared in place */
+		memset(data, 0x44, bytes / 2);
+		ck_assert_int_eq(mmvec_resize(v, 0), 0);
+		ck_assert_int_eq(mmvec_resize(v, n), 0);
+		ck_assert_uint_eq(resident_pages(data, bytes / 2),
+				  bytes / 2 / page);
+		ck_assert_uint_eq(resident_pages(data + bytes / 2, bytes / 2),
+				  0);
+		ck_assert(is_zero(data, bytes));
+		mmvec_free(v);
+	}
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Memory past the committed pages faults (only added when Check forks) */
 
@@ -361,7 +395,8 @@ static const char *const rlimit_msgs[] = {
 	[RL_VMSIZE - RL_FIRST] = "VmSize unreadable",
 	[RL_SETRLIMIT - RL_FIRST] = "setrlimit(RLIMIT_AS) failed",
 	[RL_NEW - RL_FIRST] = "mmvec_new(8, 0, 0) failed under RLIMIT_AS",
-	[RL_TOO_LARGE - RL_FIRST] = "max_len * 8 passes the address space left",
+	[RL_TOO_LARGE - RL_FIRST] =
+		"max_len * 8 passes half of the address space left",
 	[RL_TOO_SMALL - RL_FIRST] =
 		"max_len * 8 is under an eighth of the address space left",
 	[RL_PUSH - RL_FIRST] = "mmvec_push failed",
@@ -408,7 +443,7 @@ static enum rlimit_result rlimit_child(size_t headroom)
 	if (mmvec_new(8, 0, 0, &v) != 0)
 		return RL_NEW;
 	max = mmvec_max_len(v);
-	if (max > headroom / 8)
+	if (max > headroom / 2 / 8)
 		res = RL_TOO_LARGE;
 	else if (max < headroom / 8 / 8)
 		res = RL_TOO_SMALL;
@@ -445,11 +480,15 @@ static enum rlimit_result rlimit_child(size_t headroom)
 	return RL_OK;
 }
 
-START_TEST(default_reservation_rlimit)
+/* Limits the address space to what the process has plus these: the
+ * default reservation takes at most half of what is left, whatever the
+ * size, and the process can still malloc() a large block. */
+static const size_t rlimit_headrooms[] = {
+	256 * MIB, 1 * GIB, 32 * GIB + 1 * MIB, 48 * GIB,
+};
+
+static void run_child(int (*child)(size_t), size_t arg, const char *what)
 {
-	/* RLIMIT_AS counts PROT_NONE reservations: the default must fit in
-	 * what is left, and leave room for the rest of the program (and for
-	 * Valgrind, whose shadow memory lives in the same address space). */
 	int status;
 	pid_t pid;
 
@@ -457,13 +496,84 @@ START_TEST(default_reservation_rlimit)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		_exit(rlimit_child(1 * GIB));
+		_exit(child(arg));
 
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "child killed by signal %d",
+	ck_assert_msg(WIFEXITED(status), "%s: child killed by signal %d", what,
 		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	ck_assert_msg(WEXITSTATUS(status) == RL_OK, "child exit %d: %s",
-		      WEXITSTATUS(status), rlimit_msg(WEXITSTATUS(status)));
+	ck_assert_msg(WEXITSTATUS(status) == RL_OK, "%s: child exit %d: %s",
+		      what, WEXITSTATUS(status),
+		      rlimit_msg(WEXITSTATUS(status)));
+}
+
+static int rlimit_child_main(size_t headroom)
+{
+	return (int)rlimit_child(headroom);
+}
+
+START_TEST(default_reservation_rlimit)
+{
+	/* RLIMIT_AS counts PROT_NONE reservations: the default must fit in
+	 * what is left, and leave room for the rest of the program (and for
+	 * Valgrind, whose shadow memory lives in the same address space). */
+	char what[64];
+	size_t headroom = rlimit_headrooms[_i];
+
+	snprintf(what, sizeof(what), "RLIMIT_AS = VmSize + %zu MiB",
+		 headroom / MIB);
+	run_child(rlimit_child_main, headroom, what);
+}
+END_TEST
+
+/* Default vectors until the address space runs short: then mmvec_new()
+ * fails with -ENOMEM, and the program still has address space of its own. */
+static int exhaust_child(size_t headroom)
+{
+	size_t vm = vm_size();
+	struct rlimit lim;
+	struct mmvec *v;
+	size_t n = 0;
+	int rc;
+	void *p;
+
+	if (headroom) {
+		if (vm == 0)
+			return RL_VMSIZE;
+		lim.rlim_cur = lim.rlim_max = vm + headroom;
+		if (setrlimit(RLIMIT_AS, &lim) != 0)
+			return RL_SETRLIMIT;
+	}
+	static struct mmvec *vs[1 << 20];
+	enum rlimit_result res = RL_OK;
+
+	while (n < ARRAY_LENGTH(vs) && (rc = mmvec_new(8, 0, 0, &v)) == 0) {
+		uint64_t x = n;
+
+		vs[n++] = v;
+		if (!mmvec_push(v, &x))
+			res = RL_PUSH;
+	}
+	if (res == RL_OK && (rc != -ENOMEM || n == 0))
+		res = RL_NEW;
+	if (res == RL_OK) {
+		p = malloc(64 * MIB);
+		if (!p)
+			res = RL_NO_HEADROOM;
+		else
+			memset(p, 1, 64 * MIB);
+		free(p);
+	}
+	while (n)
+		mmvec_free(vs[--n]);
+	return res;
+}
+
+START_TEST(default_reservations_exhausted)
+{
+	/* with a limit a few vectors; without one, all of the address space
+	 * (thousands of vectors on 64-bit) */
+	run_child(exhaust_child, _i == 0 ? 2 * GIB : 0,
+		  _i == 0 ? "RLIMIT_AS = VmSize + 2 GiB" : "no limit");
 }
 END_TEST
 
@@ -491,6 +601,7 @@ static Suite *guarantees_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, shrink_lowers_resident);
+	tcase_add_test(tc, zeroing_leaves_untouched_pages);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fault");
@@ -511,7 +622,19 @@ static Suite *guarantees_suite(void)
 	tc = tcase_create("rlimit");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, default_reservation_rlimit);
+	if (mmvec_test_on_valgrind()) {
+		/* Valgrind has limits of its own below the larger headrooms,
+		 * and tracks every mapping: thousands take too long */
+		printf("Not run under Valgrind: default_reservation_rlimit "
+		       "above 1 GiB, default_reservations_exhausted without "
+		       "a limit\n");
+		tcase_add_loop_test(tc, default_reservation_rlimit, 0, 2);
+		tcase_add_loop_test(tc, default_reservations_exhausted, 0, 1);
+	} else {
+		tcase_add_loop_test(tc, default_reservation_rlimit, 0,
+				    (int)ARRAY_LENGTH(rlimit_headrooms));
+		tcase_add_loop_test(tc, default_reservations_exhausted, 0, 2);
+	}
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -472,7 +472,8 @@ END_TEST
 START_TEST(flags_advice)
 {
 	/* The huge-page advice holds for the whole region's life, also for
-	 * pages committed again after a decommit. */
+	 * pages committed again after a decommit, and a flag asks for it at
+	 * any size: small ranges can hold multi-page folios too. */
 	const struct {
 		unsigned flags;
 		const char *has, *lacks;
@@ -480,22 +481,28 @@ START_TEST(flags_advice)
 		{ MMVEC_HUGEPAGES, "hg", "nh" },
 		{ MMVEC_NO_HUGEPAGES, "nh", "hg" },
 	};
+	const size_t sizes[] = { 8 * MIB, 1 * MIB, 5 * page };
 
-	for (size_t i = 0; i < ARRAY_LENGTH(cases); i++) {
-		struct mmvec_region *r = region_new_ok(8 * MIB, cases[i].flags);
+	for (size_t i = 0; i < ARRAY_LENGTH(cases) * ARRAY_LENGTH(sizes); i++) {
+		unsigned flags = cases[i % 2].flags;
+		const char *has = cases[i % 2].has, *lacks = cases[i % 2].lacks;
+		size_t size = sizes[i / 2];
+		struct mmvec_region *r = region_new_ok(size, flags);
 		char *base = mmvec_region_base(r);
+		char *last = base + size - page;
 
-		ck_assert_int_eq(mmvec_region_commit(r, 4 * MIB), 0);
-		ck_assert(vma_has_flag(base, cases[i].has));
-		ck_assert(!vma_has_flag(base, cases[i].lacks));
-		ck_assert(vma_has_flag(base + 6 * MIB, cases[i].has));
+		ck_assert_int_eq(mmvec_region_commit(r, size / 2), 0);
+		ck_assert_msg(vma_has_flag(base, has), "flags 0x%x, %zu bytes: "
+			      "no advice '%s'", flags, size, has);
+		ck_assert(!vma_has_flag(base, lacks));
+		ck_assert(vma_has_flag(last, has));
 
 		ck_assert_int_eq(mmvec_region_decommit(r, 0), 0);
-		ck_assert_int_eq(mmvec_region_commit(r, 4 * MIB), 0);
-		ck_assert_msg(vma_has_flag(base, cases[i].has),
+		ck_assert_int_eq(mmvec_region_commit(r, size / 2), 0);
+		ck_assert_msg(vma_has_flag(base, has),
 			      "flags 0x%x: advice '%s' lost after decommit",
-			      cases[i].flags, cases[i].has);
-		ck_assert(vma_has_flag(base + 6 * MIB, cases[i].has));
+			      flags, has);
+		ck_assert(vma_has_flag(last, has));
 		mmvec_region_free(r);
 	}
 }

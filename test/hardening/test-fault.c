@@ -375,24 +375,24 @@ START_TEST(reserve_fails_cleanly)
 }
 END_TEST
 
-/* The default reservation halves until the OS grants one; once a size was
- * refused it takes half of the first size granted (mmvec_region_new()). */
+/* The default reservation halves until the OS grants it and as much again
+ * (mmvec_region_new()). */
 START_TEST(default_reservation_halves)
 {
 	struct mmvec_region *r = NULL;
 	struct mmvec *v = NULL;
 
-	faults_plan(FAULT_BIT(MMVEC__OS_RESERVE), FAULT_ABOVE, 64 * MIB,
+	faults_plan(FAULT_BIT(MMVEC__OS_RESERVE), FAULT_ABOVE, 256 * MIB,
 		    -ENOMEM);
 	ck_assert_int_eq(mmvec_region_new(0, 0, &r), 0);
 	ck_assert_int_eq(mmvec_new(24, 0, 0, &v), 0);
 	faults_stop();
-	ck_assert_uint_eq(mmvec_region_reserved(r), 32 * MIB);
-	ck_assert_uint_eq(mmvec_max_len(v), 32 * MIB / 24);
+	ck_assert_uint_eq(mmvec_region_reserved(r), 256 * MIB);
+	ck_assert_uint_eq(mmvec_max_len(v), 256 * MIB / 24);
 	ck_assert_int_eq(mmvec_region_commit(r, 32 * MIB), 0);
-	ck_assert_int_eq(mmvec_region_commit(r, 32 * MIB + 1), -ENOSPC);
-	ck_assert_int_eq(mmvec_resize(v, 32 * MIB / 24), 0);
-	ck_assert_int_eq(mmvec_resize(v, 32 * MIB / 24 + 1), -ENOSPC);
+	ck_assert_int_eq(mmvec_region_commit(r, 256 * MIB + 1), -ENOSPC);
+	ck_assert_int_eq(mmvec_resize(v, 256 * MIB / 24), 0);
+	ck_assert_int_eq(mmvec_resize(v, 256 * MIB / 24 + 1), -ENOSPC);
 	mmvec_region_free(r);
 	mmvec_free(v);
 }
