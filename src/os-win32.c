@@ -254,3 +254,15 @@ int mmvec__os_populate(void *addr, size_t size)
 		p[off] = p[off];
 	return 0;
 }
+
+/* Windows has no cheap way to make committed pages read as zero while they
+ * stay committed: MEM_RESET and DiscardVirtualMemory leave the contents
+ * undefined, and a decommit followed by a commit could lose the commit
+ * charge in between. The caller clears the range itself. */
+int mmvec__os_zero(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_ZERO, size);
+	(void)addr;
+	(void)size;
+	return -EOPNOTSUPP;
+}

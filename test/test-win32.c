@@ -452,6 +452,41 @@ START_TEST(test_store_in_capacity)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The header's inline appends */
+
+START_TEST(test_inline_push)
+{
+	struct mmvec *v;
+	size_t n = 100000;
+	uint64_t *first;
+
+	/* mmvec_push_fast() writes into the vector from the caller's code and
+	 * calls the library only to grow: across the DLL boundary too. */
+	ck_assert_int_eq(mmvec_new(sizeof(uint64_t), 0, 0, &v), 0);
+	for (uint64_t i = 0; i < n; i++)
+		if (!mmvec_push_fast(v, &i, sizeof(i)))
+			ck_abort_msg("push_fast %ju failed: %d", (uintmax_t)i, errno);
+	first = mmvec_data(v);
+	ck_assert_uint_eq(mmvec_len(v), n);
+	for (size_t i = 0; i < n; i++)
+		if (first[i] != i)
+			ck_abort_msg("element %zu is %ju", i, (uintmax_t)first[i]);
+
+	/* claim, fill, publish */
+	uint64_t *slots = mmvec_claim(v, 1000);
+	ck_assert_ptr_nonnull(slots);
+	ck_assert_uint_eq(mmvec_len(v), n);
+	for (size_t i = 0; i < 1000; i++)
+		slots[i] = n + i;
+	ck_assert_int_eq(mmvec_publish(v, 1000), 0);
+	ck_assert_uint_eq(mmvec_len(v), n + 1000);
+	ck_assert_uint_eq(*(uint64_t *)mmvec_at(v, n + 999), n + 999);
+	ck_assert_ptr_eq(mmvec_data(v), first);
+	mmvec_free(v);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* One writer, many readers */
 
 #define READERS 3
@@ -535,6 +570,10 @@ static Suite *win32_suite(void)
 	tc = tcase_create("faults");
 	tcase_add_test(tc, test_store_past_capacity);
 	tcase_add_test(tc, test_store_in_capacity);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("inline");
+	tcase_add_test(tc, test_inline_push);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");
