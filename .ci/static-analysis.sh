@@ -41,8 +41,22 @@ step "$("$tidy" --version | grep -i version | head -1)"
 for extra in "" -DMMVEC_FAULT_INJECTION=1 -fsanitize=address; do
 	printf -- '--- clang-tidy %s\n' "${extra:-(plain)}"
 	"$tidy" -p "$build" --quiet ${extra:+"--extra-arg=$extra"} \
-		"$src"/src/*.c || status=1
+		$(ls "$src"/src/*.c | grep -v '/os-win32\.c$') || status=1
 done
+# The Windows OS layer, against mingw-w64's headers
+mingw_inc=/usr/x86_64-w64-mingw32/include
+if [ -d "$mingw_inc" ]; then
+	for extra in "" -DMMVEC_FAULT_INJECTION=1; do
+		printf -- '--- clang-tidy os-win32.c %s\n' "${extra:-(plain)}"
+		"$tidy" -p "$build" --quiet \
+			--extra-arg=--target=x86_64-w64-mingw32 \
+			--extra-arg=-isystem"$mingw_inc" \
+			${extra:+"--extra-arg=$extra"} \
+			"$src"/src/os-win32.c || status=1
+	done
+else
+	echo "src/os-win32.c not analysed: $mingw_inc missing (apt-get install mingw-w64)"
+fi
 
 if [ "$status" = 0 ]; then
 	step "static analysis: no findings"

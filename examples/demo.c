@@ -13,11 +13,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <sys/resource.h>
+#endif
 
 #include <mmvec.h>
 
+#ifdef _WIN32
+static double now(void)
+{
+	LARGE_INTEGER t, f;
+
+	QueryPerformanceCounter(&t);
+	QueryPerformanceFrequency(&f);
+	return (double)t.QuadPart / (double)f.QuadPart;
+}
+
+static double peak_rss_mib(void)
+{
+	PROCESS_MEMORY_COUNTERS pmc;
+
+	if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
+		return 0;
+	return (double)pmc.PeakWorkingSetSize / (1u << 20);
+}
+#else
 static double now(void)
 {
 	struct timespec ts;
@@ -26,11 +51,19 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double peak_rss_mib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024; /* ru_maxrss is in KiB on Linux */
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	size_t count = (size_t)1 << 26;
 	struct mmvec *v;
-	struct rusage ru;
 	void *before, *after;
 	double t0, t1;
 	int rc;
@@ -78,7 +111,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	getrusage(RUSAGE_SELF, &ru);
 	printf("pushed:        %zu doubles (%.1f MiB)\n", mmvec_len(v),
 	       (double)mmvec_len(v) * sizeof(double) / (1u << 20));
 	printf("data before:   %p\n", before);
@@ -87,7 +119,7 @@ int main(int argc, char **argv)
 	printf("capacity:      %zu elements\n", mmvec_capacity(v));
 	printf("time:          %.3f s (%.2f ns per push)\n", t1 - t0,
 	       count ? (t1 - t0) * 1e9 / (double)count : 0.0);
-	printf("peak RSS:      %.1f MiB\n", (double)ru.ru_maxrss / 1024);
+	printf("peak RSS:      %.1f MiB\n", peak_rss_mib());
 
 	mmvec_free(v);
 	return before == after ? 0 : 1;

@@ -231,35 +231,45 @@ static bool has_hole(void *addr, size_t size)
 	return msync(addr, size, MS_ASYNC) != 0 && errno == ENOMEM;
 }
 
+/* Whether [p, p + len) has no hole after trying to map PROT_NONE into
+ * all of it, replacing nothing that is mapped. */
+static bool filled(char *p, size_t len)
+{
+	char *q;
+
+	if (!has_hole(p, len))
+		return true;
+#if defined(USE_FIXED_NOREPLACE)
+	q = map_none(p, len, MAP_FIXED_NOREPLACE);
+#elif defined(MAP_EXCL)
+	q = map_none(p, len, MAP_FIXED | MAP_EXCL);
+#else
+	q = map_none(p, len, 0); /* a hint, honoured where it is free */
+#endif
+	if (q == p)
+		return true;
+	if (q != MAP_FAILED) /* a kernel that took the flag as a hint */
+		munmap(q, len);
+	return false;
+}
+
 /* Map PROT_NONE into the holes of [addr, addr + size), replacing nothing
- * that is mapped (someone else may have mapped into a hole already: that
- * part is left alone, and stays reported as a hole). */
+ * (someone else may have mapped into a hole already: that part is left
+ * alone). Ranges that are partly mapped are halved until each piece is
+ * either filled or already mapped. */
 static int fill_holes(char *addr, size_t size)
 {
 	size_t page = mmvec__os_page_size();
-	char *p;
+	int rc = 0;
 
-	if (!has_hole(addr, size))
-		return 0;
-#if defined(USE_FIXED_NOREPLACE)
-	p = map_none(addr, size, MAP_FIXED_NOREPLACE);
-#elif defined(MAP_EXCL)
-	p = map_none(addr, size, MAP_FIXED | MAP_EXCL);
-#else
-	p = map_none(addr, size, 0); /* a hint, honoured where it is free */
-#endif
-	if (p == addr)
-		return 0;
-	if (p != MAP_FAILED) /* a kernel that took the flag as a hint */
-		munmap(p, size);
-	if (size == page)
-		return -ENOMEM;
-	/* partly mapped: fill each half */
-	size_t half = size / 2 & ~(page - 1);
-	int rc = fill_holes(addr, half);
-	int rc2 = fill_holes(addr + half, size - half);
-
-	return rc ? rc : rc2;
+	for (size_t off = 0, len; off < size; off += len) {
+		len = size - off;
+		while (len > page && !filled(addr + off, len))
+			len = len / 2 & ~(page - 1);
+		if (len == page && !filled(addr + off, page))
+			rc = -ENOMEM;
+	}
+	return rc;
 }
 
 int mmvec__os_decommit(void *addr, size_t size)

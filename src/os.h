@@ -2,7 +2,9 @@
  * SPDX-License-Identifier: MIT
  *
  * The OS layer: the only code that calls mmap, munmap, mprotect, madvise and
- * sysconf. It has no policy (no sizes, no growth rules, no element knowledge).
+ * sysconf (VirtualAlloc and VirtualFree on Windows). It has no policy (no
+ * sizes, no growth rules, no element knowledge). One file per system family
+ * implements it: os-posix.c, os-win32.c.
  *
  * Rules every function here obeys:
  * - addresses are page aligned and sizes are non-zero multiples of the page
@@ -30,7 +32,10 @@ size_t mmvec__os_physical_memory(void);
 
 /* Reserve `size` bytes of address space, inaccessible (PROT_NONE) and not
  * charged against the commit limit, starting at a multiple of `align`.
- * `align` is a power of two, at least the page size.
+ * `align` is a power of two, at least the page size. Reservations may take
+ * address space in coarser units than pages (64 KiB on Windows, whose
+ * reservations all start on such a boundary); that is the OS layer's
+ * business, callers still deal in pages.
  * Returns -ENOMEM (or the OS's errno) when the address space is refused. */
 int mmvec__os_reserve(size_t size, size_t align, void **out);
 

@@ -17,7 +17,15 @@
 
 #include "mmvec.h"
 
+/* Marks the definitions of public functions. On Windows the DLL's exports
+ * come from the module-definition file made from src/mmvec.sym instead:
+ * __declspec(dllexport) here would also sit in the objects of the static
+ * library and make every program linking it export mmvec_* itself. */
+#ifdef _WIN32
+#define MMVEC_EXPORT
+#else
 #define MMVEC_EXPORT __attribute__((visibility("default")))
+#endif
 
 #define MMVEC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MMVEC_UNLIKELY(x) __builtin_expect(!!(x), 0)

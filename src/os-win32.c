@@ -1,0 +1,268 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The OS layer for Windows: VirtualAlloc and VirtualFree. See os.h for the
+ * rules every function obeys.
+ *
+ * Windows splits what mmap does in two: MEM_RESERVE takes address space and
+ * charges nothing, MEM_COMMIT charges the commit limit (RAM plus page files)
+ * and makes the pages usable. That is the reserve-then-commit model this
+ * library is built on, so each os.h call is one system call here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+#include "os.h"
+
+/* ---------------------------------------------------------------------------
+ * Fault injection (test builds only)
+ * ------------------------------------------------------------------------- */
+
+#ifdef MMVEC_FAULT_INJECTION
+int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
+unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
+
+static int injected(enum mmvec__os_op op, size_t size)
+{
+	mmvec__os_calls[op]++;
+	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
+}
+#define INJECT(op, size)                                                       \
+	do {                                                                   \
+		int inj_ = injected(op, size);                                 \
+		if (inj_)                                                      \
+			return inj_;                                           \
+	} while (0)
+#define COUNT(op, size) ((void)injected(op, size))
+#else
+#define INJECT(op, size) ((void)0)
+#define COUNT(op, size) ((void)0)
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------- */
+
+/* The errno for the last failed VirtualAlloc or VirtualFree. Everything that
+ * means "no memory or no address space" is ENOMEM, as mmap and mprotect
+ * report it: a full commit limit (ERROR_COMMITMENT_LIMIT), no room in the
+ * address space (ERROR_NOT_ENOUGH_MEMORY), a quota (ERROR_OUTOFMEMORY), and
+ * a reservation larger than the whole address space, which VirtualAlloc
+ * refuses as ERROR_INVALID_PARAMETER where Linux says EINVAL or ENOMEM. */
+static int last_error(void)
+{
+	switch (GetLastError()) {
+	case ERROR_NOT_ENOUGH_MEMORY:
+	case ERROR_OUTOFMEMORY:
+	case ERROR_COMMITMENT_LIMIT:
+	case ERROR_INVALID_PARAMETER:
+		return -ENOMEM;
+	case ERROR_ACCESS_DENIED:
+		return -EACCES;
+	default:
+		/* Nothing else is expected for ranges os.h allows; whatever
+		 * it is, the memory was not provided. */
+		return -ENOMEM;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Constants
+ * ------------------------------------------------------------------------- */
+
+static size_t page_size;   /* dwPageSize: what commits are made of */
+static size_t granularity; /* dwAllocationGranularity: reservation alignment */
+
+static void read_system_info(void)
+{
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	/* Both are powers of two on every Windows; trust nothing else. */
+	granularity = si.dwAllocationGranularity >= si.dwPageSize &&
+				      (si.dwAllocationGranularity &
+				       (si.dwAllocationGranularity - 1)) == 0 ?
+			      si.dwAllocationGranularity :
+			      65536;
+	page_size = si.dwPageSize && (si.dwPageSize & (si.dwPageSize - 1)) == 0 ?
+			    si.dwPageSize :
+			    4096;
+}
+
+size_t mmvec__os_page_size(void)
+{
+	if (!page_size)
+		read_system_info();
+	return page_size;
+}
+
+/* The region layer never needs this: every size it reserves is a page
+ * multiple, and alignments up to the granularity come free. */
+static size_t reserve_granularity(void)
+{
+	if (!granularity)
+		read_system_info();
+	return granularity;
+}
+
+/* Windows has no transparent huge pages. Its large pages (MEM_LARGE_PAGES)
+ * need SeLockMemoryPrivilege, which ordinary accounts do not hold (without
+ * it VirtualAlloc fails with ERROR_PRIVILEGE_NOT_HELD), and must be reserved
+ * and committed in one call, locked in RAM: they cannot back a reservation
+ * that is committed piece by piece. So there is no huge page size, and
+ * MMVEC_HUGEPAGES changes nothing, as on a kernel without huge pages. */
+size_t mmvec__os_huge_page_size(void)
+{
+	return 0;
+}
+
+size_t mmvec__os_physical_memory(void)
+{
+	MEMORYSTATUSEX ms;
+
+	ms.dwLength = sizeof(ms);
+	if (!GlobalMemoryStatusEx(&ms))
+		return 0;
+	if (ms.ullTotalPhys > SIZE_MAX)
+		return SIZE_MAX;
+	return (size_t)ms.ullTotalPhys;
+}
+
+/* ---------------------------------------------------------------------------
+ * Reserve and release
+ * ------------------------------------------------------------------------- */
+
+/* Tries at an aligned address before giving up on alignment: another thread
+ * can take the range between the release and the new reservation. */
+#define ALIGN_ATTEMPTS 8
+
+static void *reserve_at(void *addr, size_t size)
+{
+	/* PAGE_NOACCESS and MEM_RESERVE: address space only, no commit
+	 * charge, every access faults. */
+	return VirtualAlloc(addr, size, MEM_RESERVE, PAGE_NOACCESS);
+}
+
+int mmvec__os_reserve(size_t size, size_t align, void **out)
+{
+	size_t gran = reserve_granularity();
+	void *p;
+
+	INJECT(MMVEC__OS_RESERVE, size);
+
+	/* Every reservation starts on a granularity boundary. */
+	if (align <= gran) {
+		p = reserve_at(NULL, size);
+		if (!p)
+			return last_error();
+		*out = p;
+		return 0;
+	}
+
+	/* A reservation is released only as a whole (MEM_RELEASE takes the
+	 * base the reservation was made at), so the POSIX way of trimming an
+	 * oversized mapping does not exist here. Reserve with slack to find an
+	 * aligned address, release, and reserve exactly there. */
+	if (size > SIZE_MAX - (align - gran))
+		return -ENOMEM;
+	for (int i = 0; i < ALIGN_ATTEMPTS; i++) {
+		char *slack = reserve_at(NULL, size + (align - gran));
+		char *aligned;
+
+		if (!slack)
+			return last_error();
+		/* pointer arithmetic: no int-to-pointer cast */
+		aligned = slack + ((align - ((uintptr_t)slack & (align - 1))) &
+				   (align - 1));
+		VirtualFree(slack, 0, MEM_RELEASE);
+		p = reserve_at(aligned, size);
+		if (p) {
+			*out = p;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
+void mmvec__os_release(void *addr, size_t size)
+{
+	COUNT(MMVEC__OS_RELEASE, size);
+	/* MEM_RELEASE takes size 0 and the base VirtualAlloc returned, and
+	 * frees the committed pages with the reservation. */
+	(void)size;
+	VirtualFree(addr, 0, MEM_RELEASE);
+}
+
+/* ---------------------------------------------------------------------------
+ * Commit and decommit
+ * ------------------------------------------------------------------------- */
+
+int mmvec__os_commit(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_COMMIT, size);
+
+	/* The commit charge is taken here, all of it or none: a refusal
+	 * (ERROR_COMMITMENT_LIMIT) leaves the range reserved only. */
+	/* cppcheck-suppress leakReturnValNotUsed ; MEM_COMMIT returns addr,
+	 * part of the reservation that mmvec__os_release() frees */
+	if (!VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE))
+		return last_error();
+	return 0;
+}
+
+int mmvec__os_decommit(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_DECOMMIT, size);
+
+	/* MEM_DECOMMIT drops the pages and their commit charge and leaves
+	 * the range reserved and inaccessible; committed again, the pages
+	 * read as zero. */
+	if (!VirtualFree(addr, size, MEM_DECOMMIT))
+		return last_error();
+	return 0;
+}
+
+void mmvec__os_advise_huge(void *addr, size_t size, bool huge)
+{
+	/* Never called while mmvec__os_huge_page_size() is 0; nothing to
+	 * advise on Windows in any case. */
+	COUNT(MMVEC__OS_ADVISE, size);
+	(void)addr;
+	(void)size;
+	(void)huge;
+}
+
+int mmvec__os_populate(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_POPULATE, size);
+
+	/* MEM_COMMIT already guaranteed the memory (the commit charge is a
+	 * promise of RAM or page file), so nothing can fail here: what is
+	 * left is taking the demand-zero faults now rather than on first use.
+	 * PrefetchVirtualMemory is only a hint, which the system may ignore:
+	 * store each page's first byte back into it instead. */
+	volatile char *p = addr;
+	size_t page = mmvec__os_page_size();
+	for (size_t off = 0; off < size; off += page)
+		/* cppcheck-suppress selfAssignment ; a volatile store, for
+		 * the write fault */
+		p[off] = p[off];
+	return 0;
+}
+
+/* Windows has no cheap way to make committed pages read as zero while they
+ * stay committed: MEM_RESET and DiscardVirtualMemory leave the contents
+ * undefined, and a decommit followed by a commit could lose the commit
+ * charge in between. The caller clears the range itself. */
+int mmvec__os_zero(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_ZERO, size);
+	(void)addr;
+	(void)size;
+	return -EOPNOTSUPP;
+}
