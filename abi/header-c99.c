@@ -4,7 +4,7 @@
  * Compiled with -std=c99 -pedantic -Wall -Wextra -Werror (abi/meson.build):
  * the public header must be self-contained, strictly conforming C99, safe to
  * include twice, and declare every function with exactly the type of the
- * MMVEC_1.0 contract. A signature change is an API break that this test
+ * contract (MMVEC_1.0 and MMVEC_1.1), and struct mmvec_head's layout. A signature change is an API break that this test
  * catches at compile time; abidiff catches it in the binary.
  */
 #include <mmvec.h>
@@ -51,11 +51,24 @@ static int (*const p_resize)(struct mmvec *, size_t) = mmvec_resize;
 static int (*const p_reserve)(struct mmvec *, size_t) = mmvec_reserve;
 static int (*const p_shrink_to_fit)(struct mmvec *) = mmvec_shrink_to_fit;
 static const char *(*const p_version)(void) = mmvec_version;
+/* MMVEC_1.1 */
+static void *(*const p_claim)(struct mmvec *, size_t) = mmvec_claim;
+static int (*const p_publish)(struct mmvec *, size_t) = mmvec_publish;
 
 /* The flag values are ABI too. */
 typedef char check_hugepages[MMVEC_HUGEPAGES == 1u ? 1 : -1];
 typedef char check_no_hugepages[MMVEC_NO_HUGEPAGES == 2u ? 1 : -1];
 typedef char check_populate[MMVEC_POPULATE == 4u ? 1 : -1];
+
+/* So is struct mmvec_head, from 1.1 on: these members, at these offsets. */
+typedef char check_head_len[offsetof(struct mmvec_head, len) == 0 ? 1 : -1];
+typedef char check_head_room[offsetof(struct mmvec_head, room) ==
+				     sizeof(size_t) ? 1 : -1];
+typedef char check_head_data[offsetof(struct mmvec_head, data) ==
+				     2 * sizeof(size_t) ? 1 : -1];
+typedef char check_head_elem_size[offsetof(struct mmvec_head, elem_size) ==
+					  2 * sizeof(size_t) + sizeof(void *)
+				  ? 1 : -1];
 
 int main(void)
 {
@@ -74,6 +87,7 @@ int main(void)
 		(const void *)&p_pop, (const void *)&p_clear,
 		(const void *)&p_resize, (const void *)&p_reserve,
 		(const void *)&p_shrink_to_fit, (const void *)&p_version,
+		(const void *)&p_claim, (const void *)&p_publish,
 	};
 	char expected[64];
 	struct mmvec *v = NULL;
@@ -99,6 +113,15 @@ int main(void)
 	elem = (int *)p_push(v, &value);
 	if (elem == NULL || *elem != 42 || p_len(v) != 1) {
 		fprintf(stderr, "mmvec_push failed\n");
+		p_free(v);
+		return 1;
+	}
+	/* the inline forms compile as strict C99 too */
+	elem = mmvec_push_val(v, value);
+	if (elem == NULL || *elem != 42 ||
+	    mmvec_push_fast(v, &value, sizeof(value)) == NULL ||
+	    p_len(v) != 3) {
+		fprintf(stderr, "mmvec_push_val/mmvec_push_fast failed\n");
 		p_free(v);
 		return 1;
 	}

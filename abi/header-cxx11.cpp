@@ -44,6 +44,15 @@ SAME_TYPE(mmvec_resize, int (*)(mmvec *, size_t));
 SAME_TYPE(mmvec_reserve, int (*)(mmvec *, size_t));
 SAME_TYPE(mmvec_shrink_to_fit, int (*)(mmvec *));
 SAME_TYPE(mmvec_version, const char *(*)());
+SAME_TYPE(mmvec_claim, void *(*)(mmvec *, size_t));
+SAME_TYPE(mmvec_publish, int (*)(mmvec *, size_t));
+
+static_assert(offsetof(mmvec_head, len) == 0 &&
+		      offsetof(mmvec_head, room) == sizeof(size_t) &&
+		      offsetof(mmvec_head, data) == 2 * sizeof(size_t) &&
+		      offsetof(mmvec_head, elem_size) ==
+			      2 * sizeof(size_t) + sizeof(void *),
+	      "struct mmvec_head's layout is ABI");
 
 static_assert(MMVEC_HUGEPAGES == 1u && MMVEC_NO_HUGEPAGES == 2u &&
 	      MMVEC_POPULATE == 4u, "the flag values are ABI");
@@ -68,6 +77,11 @@ int main()
 	long value = 7;
 	long *elem = static_cast<long *>(mmvec_push(v, &value));
 	bool ok = elem != nullptr && *elem == 7 && mmvec_len(v) == 1;
+	/* the typed inline push returns long * in C++ too */
+	long *typed = mmvec_push_val(v, value);
+	ok = ok && typed != nullptr && *typed == 7 &&
+	     mmvec_push_fast(v, &value, sizeof(value)) != nullptr &&
+	     mmvec_len(v) == 3;
 	mmvec_free(v);
 	if (!ok) {
 		std::fprintf(stderr, "mmvec_push failed\n");
