@@ -408,8 +408,11 @@ static char *add_zeroed(struct mmvec *v, size_t n)
 	size_t len = own_len(v);
 	size_t size = v->head.elem_size;
 	size_t new_len;
-	int rc = make_room(v, n, &new_len);
+	int rc;
 
+	if (!n) /* a no-op: an open claim stays open */
+		return base(v) + len * size;
+	rc = make_room(v, n, &new_len);
 	if (rc) {
 		errno = -rc;
 		return NULL;
@@ -628,25 +631,38 @@ MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 
 MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 {
-	size_t keep, had;
+	size_t keep, had, end, claim_end;
 	int rc;
 
 	if (!v)
 		return -EINVAL;
-	drop_claim(v);
 	had = v->region.committed;
+	end = own_len(v) * v->head.elem_size;
+	claim_end = end + v->claimed * v->head.elem_size;
 	/* cannot overflow: len * elem_size <= committed, a page multiple */
-	keep = mmvec__align_up(own_len(v) * v->head.elem_size, v->region.page);
-	if (keep >= had)
+	keep = mmvec__align_up(end, v->region.page);
+	if (keep >= had) {
+		drop_claim(v);
 		return 0;
+	}
 
 	if (v->annotate)
 		mmvec__mark_released(base(v) + keep, had - keep);
 	rc = mmvec__region_decommit(&v->region, keep);
 	if (rc) {
-		if (v->annotate)
+		/* as it was, the claim included */
+		if (v->annotate) {
 			mmvec__mark_noaccess(base(v) + keep, had - keep);
+			if (claim_end > keep)
+				claim(v, keep, claim_end);
+		}
 		return rc;
+	}
+	/* the claim's slots below keep stop being part of the vector; those
+	 * above are gone */
+	if (v->claimed) {
+		unclaim(v, end, claim_end < keep ? claim_end : keep);
+		v->claimed = 0;
 	}
 	/* the dropped pages read as zero when committed again; what is kept
 	 * may have been written */

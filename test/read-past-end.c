@@ -119,6 +119,34 @@ static void setup(struct mmvec *v, const char *name)
 		 * the page) and must be reported as well */
 		push_n(v, 1, name);
 		rc = mmvec_resize(v, mmvec_capacity(v));
+	} else if (!strcmp(name, "push-fast")) {
+		/* the inline push, which must leave annotated vectors to
+		 * the library */
+		unsigned char elem[64];
+
+		for (int i = 0; i < 37; i++) {
+			memset(elem, i + 1, sizeof(elem));
+			if (!mmvec_push_fast(v, elem, es))
+				die("push_fast", name, es);
+		}
+	} else if (!strcmp(name, "claim")) {
+		/* 37 published, 5 more claimed: element len is claimed and
+		 * addressable, element len + 5 is not (see target()) */
+		unsigned char *slot = mmvec_claim(v, 42);
+
+		if (!slot)
+			die("claim", name, es);
+		memset(slot, 0x33, 42 * es);
+		rc = mmvec_publish(v, 37);
+	} else if (!strcmp(name, "claim-discarded")) {
+		/* a claim that a push ended: its slots are no-access again */
+		unsigned char *slot = mmvec_claim(v, 42);
+
+		if (!slot)
+			die("claim", name, es);
+		memset(slot, 0x44, 42 * es);
+		rc = mmvec_publish(v, 36);
+		push_n(v, 1, name);
 	} else {
 		die("unknown scenario", name, es);
 	}
@@ -142,6 +170,8 @@ static const unsigned char *target(struct mmvec *v, const char *name,
 		return (const unsigned char *)mmvec_at(v, len - 1);
 	}
 	off = len * es;
+	if (!strcmp(name, "claim"))
+		off += 5 * es; /* past the claimed slots */
 	if (!strcmp(name, "full-page")) {
 		if (mmvec_len(v) != mmvec_capacity(v))
 			die("not at capacity", name, es);

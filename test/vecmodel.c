@@ -388,6 +388,16 @@ int vm_check(struct vm *h)
 		return fail(h, "element %zu byte %zu is %#x, the model has "
 			    "%#x", b / h->es, b % h->es, d[b], h->model[b]);
 	}
+	/* the head the inline push reads agrees, and leaves an open claim to
+	 * the library */
+	const struct mmvec_head *head = (const void *)h->v;
+	if (head->len != len || head->data != h->data ||
+	    head->elem_size != h->es || head->room > cap ||
+	    (h->claimed && head->room != 0))
+		return fail(h, "head {len %zu, room %zu, data %p, elem_size "
+			    "%zu} disagrees (capacity %zu, %zu claimed)",
+			    head->len, head->room, head->data, head->elem_size,
+			    cap, h->claimed);
 	h->cap = cap;
 	if (h->kernel_every && h->step % h->kernel_every == 0 &&
 	    check_kernel(h))
@@ -465,6 +475,9 @@ static int finish(struct vm *h, int want, int rc,
 	if (!grows_past_cap && rep->calls)
 		return fail(h, "made %lu OS calls without needing memory",
 			    rep->calls);
+	if (rc == 0 && h->discards)
+		h->claimed = 0;
+	h->discards = false;
 	return vm_check(h);
 }
 
@@ -506,8 +519,34 @@ static int finish_same_cap(struct vm *h, int want, int rc,
  * the model, whose new element is @expect (a copy of the source taken
  * before the call) or zeroes. Returns what ptr_result() does; *rep says
  * what the fault plan did. */
-static int push_both(struct vm *h, struct vm_input *in, const void *src,
-		     const void *expect, int want,
+/* One push of @src: mmvec_push(), mmvec_push_fast() or, for element sizes
+ * that are a C type's, mmvec_push_val() with an lvalue of that type. */
+static void *push_one(struct vm *h, unsigned way, const void *src)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	if (way == 0)
+		return mmvec_push(h->v, src);
+	if (way == 1 || !src)
+		return mmvec_push_fast(h->v, src, h->es);
+	switch (h->es) {
+	case 1: memcpy(&u8, src, 1); return mmvec_push_val(h->v, u8);
+	case 2: memcpy(&u16, src, 2); return mmvec_push_val(h->v, u16);
+	case 4: memcpy(&u32, src, 4); return mmvec_push_val(h->v, u32);
+	case 8: memcpy(&u64, src, 8); return mmvec_push_val(h->v, u64);
+	default: return mmvec_push_fast(h->v, src, h->es);
+	}
+}
+
+static const char *const push_names[] = {
+	"mmvec_push", "mmvec_push_fast", "mmvec_push_val",
+};
+
+static int push_both(struct vm *h, struct vm_input *in, unsigned way,
+		     const void *src, const void *expect, int want,
 		     struct vm_fault_report *rep)
 {
 	void *p;
@@ -515,7 +554,7 @@ static int push_both(struct vm *h, struct vm_input *in, const void *src,
 
 	vm_faults_arm(h->faults, in);
 	errno = 0;
-	p = mmvec_push(h->v, src);
+	p = push_one(h, way, src);
 	e = errno;
 	*rep = vm_faults_disarm(h->faults);
 	rc = ptr_result(h, p, (char *)h->data + h->len * h->es, e, want);
@@ -566,11 +605,14 @@ static int op_push(struct vm *h, struct vm_input *in)
 		src = expect;
 		break;
 	}
+	unsigned way = (unsigned)vm_below(in, 3);
+
 	want = h->len < h->max_len ? 0 : -ENOSPC;
 	grows = want == 0 && h->len >= cap;
-	describe(h, "mmvec_push(%s)", src_names[kind]);
+	describe(h, "%s(%s)", push_names[way], src_names[kind]);
+	h->discards = true;
 
-	rc = push_both(h, in, src, expect, want, &rep);
+	rc = push_both(h, in, way, src, expect, want, &rep);
 	if (rc > 0)
 		return -1;
 	return finish(h, want, rc, &rep, cap, grows);
@@ -581,8 +623,9 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 	size_t m = 1 + (size_t)vm_below(in, 300);
 	size_t es = h->es;
 	bool zero = vm_below(in, 4) == 0;
+	unsigned way = (unsigned)vm_below(in, 3);
 
-	describe(h, "%zu x mmvec_push(%s)", m, zero ? "NULL" : "buffer");
+	describe(h, "%zu x %s(%s)", m, push_names[way], zero ? "NULL" : "buffer");
 	for (size_t k = 0; k < m; k++) {
 		size_t cap = h->cap;
 		int want = h->len < h->max_len ? 0 : -ENOSPC;
@@ -597,9 +640,12 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 			src = scratch(h, es);
 			random_bytes(h, src, es);
 		}
-		rc = push_both(h, in, src, src, want, &rep);
+		h->discards = true;
+		rc = push_both(h, in, way, src, src, want, &rep);
 		if (rc > 0)
 			return -1;
+		if (rc == 0)
+			h->claimed = 0;
 		/* full comparison only now and then: it costs O(len) */
 		if (rc != 0 || k + 1 == m || k % 64 == 0) {
 			if (finish(h, want, rc, &rep, cap, grows))
@@ -631,6 +677,7 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	int rc, e;
 
 	describe(h, "mmvec_extend(%zu)", n);
+	h->discards = n != 0;
 	vm_faults_arm(h->faults, in);
 	errno = 0;
 	p = mmvec_extend(h->v, n);
@@ -661,6 +708,73 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	return finish(h, want, rc, &rep, cap, grows);
 }
 
+/* mmvec_claim(): slots past the length that read as zero, filled in place
+ * (the model keeps their bytes right after its elements), the length
+ * unchanged. A new claim replaces an open one. */
+static int op_claim(struct vm *h, struct vm_input *in)
+{
+	size_t n = pick_count(h, in);
+	size_t es = h->es, cap = h->cap;
+	int want = n ? add_result(h, n) : 0;
+	bool grows = want == 0 && n && h->len + n > cap;
+	char *end = (char *)h->data + h->len * es;
+	void *p;
+	int rc, e;
+
+	describe(h, "mmvec_claim(%zu)", n);
+	vm_faults_arm(h->faults, in);
+	errno = 0;
+	p = mmvec_claim(h->v, n);
+	e = errno;
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
+	rc = ptr_result(h, p, end, e, want);
+	if (rc > 0)
+		return -1;
+	if (rc == 0 && n) {
+		const unsigned char *c = p;
+
+		for (size_t b = 0; b < n * es; b++)
+			if (c[b])
+				return fail(h, "claimed slot %zu byte %zu is "
+					    "%#x, not zero", h->len + b / es,
+					    b % es, c[b]);
+		model_room(h, h->len + n);
+		if (vm_below(in, 4)) {
+			random_bytes(h, p, n * es);
+			memcpy(model_at(h, h->len), p, n * es);
+		} else {
+			memset(model_at(h, h->len), 0, n * es);
+		}
+		h->claimed = n;
+	}
+	return finish(h, want, rc, &rep, cap, grows);
+}
+
+/* mmvec_publish() of some of the claimed slots, all of them, or more */
+static int op_publish(struct vm *h, struct vm_input *in)
+{
+	size_t n, cap = h->cap;
+	int want, rc;
+
+	switch (vm_below(in, 5)) {
+	case 0: n = 0; break;
+	case 1: n = h->claimed; break;
+	case 2: n = h->claimed + 1; break;
+	case 3: n = (size_t)vm_below(in, UINT64_MAX); break;
+	default: n = (size_t)vm_below(in, (uint64_t)h->claimed + 1); break;
+	}
+	want = n > h->claimed ? -ERANGE : 0;
+	describe(h, "mmvec_publish(%zu) of %zu claimed", n, h->claimed);
+	vm_faults_arm(h->faults, in);
+	rc = mmvec_publish(h->v, n);
+	struct vm_fault_report rep = vm_faults_disarm(h->faults);
+	if (rc == 0 && want == 0) {
+		h->len += n;
+		h->claimed -= n;
+	}
+	return finish_same_cap(h, want, rc, &rep, cap);
+}
+
 /* mmvec_insert() at an index chosen from @in (@insert), or mmvec_append() */
 static int op_add(struct vm *h, struct vm_input *in, bool insert)
 {
@@ -685,6 +799,7 @@ static int op_add(struct vm *h, struct vm_input *in, bool insert)
 			 n);
 	else
 		describe(h, "mmvec_append(%s, %zu)", src_names[kind], n);
+	h->discards = n != 0;
 	vm_faults_arm(h->faults, in);
 	rc = insert ? mmvec_insert(h->v, i, src, n)
 		    : mmvec_append(h->v, src, n);
@@ -727,6 +842,7 @@ static int op_erase(struct vm *h, struct vm_input *in)
 	}
 	want = (i > h->len || n > h->len - i) ? -ERANGE : 0;
 	describe(h, "mmvec_erase(%zu, %zu)", i, n);
+	h->discards = n != 0;
 	vm_faults_arm(h->faults, in);
 	rc = mmvec_erase(h->v, i, n);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
@@ -747,6 +863,7 @@ static int op_swap_remove(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_swap_remove(%zu)", i);
+	h->discards = true;
 	vm_faults_arm(h->faults, in);
 	rc = mmvec_swap_remove(h->v, i);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
@@ -769,6 +886,7 @@ static int op_pop(struct vm *h, struct vm_input *in)
 	/* a canary after the element: pop writes elem_size bytes only */
 	memset(buf, 0xa5, es + 1);
 	describe(h, "mmvec_pop(%s)", out ? "out" : "NULL");
+	h->discards = true;
 	vm_faults_arm(h->faults, in);
 	rc = mmvec_pop(h->v, out ? buf : NULL);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
@@ -787,6 +905,7 @@ static int op_clear(struct vm *h, struct vm_input *in)
 	size_t cap = h->cap;
 
 	describe(h, "mmvec_clear()");
+	h->discards = true;
 	vm_faults_arm(h->faults, in);
 	mmvec_clear(h->v);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
@@ -803,6 +922,7 @@ static int op_length(struct vm *h, struct vm_input *in, bool resize)
 	int rc;
 
 	describe(h, "mmvec_%s(%zu)", resize ? "resize" : "reserve", len);
+	h->discards = resize;
 	vm_faults_arm(h->faults, in);
 	rc = resize ? mmvec_resize(h->v, len) : mmvec_reserve(h->v, len);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
@@ -842,6 +962,7 @@ static int op_shrink(struct vm *h, struct vm_input *in)
 	int rc;
 
 	describe(h, "mmvec_shrink_to_fit()");
+	h->discards = true;
 	vm_faults_arm(h->faults, in);
 	rc = mmvec_shrink_to_fit(h->v);
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
@@ -902,7 +1023,7 @@ static int op_invalid(struct vm *h, struct vm_input *in)
 {
 	unsigned char one[64] = { 0 };
 	struct mmvec *out = (struct mmvec *)one; /* sentinel */
-	unsigned which = (unsigned)vm_below(in, 20);
+	unsigned which = (unsigned)vm_below(in, 24);
 	int rc = 0, want = -EINVAL;
 	void *p = one;
 
@@ -940,6 +1061,13 @@ static int op_invalid(struct vm *h, struct vm_input *in)
 		rc = mmvec_new(h->es + 1, SIZE_MAX / (h->es + 1) + 1, 0, &out);
 		break;
 	case 18: rc = mmvec_append(h->v, NULL, 1 + vm_below(in, 9)); break;
+	case 19: p = mmvec_claim(NULL, (size_t)vm_below(in, 9)); break;
+	case 20: rc = mmvec_publish(NULL, (size_t)vm_below(in, 9)); break;
+	case 21: p = mmvec_push_fast(NULL, one, h->es); break;
+	case 22: /* an element size other than the vector's */
+		p = mmvec_push_fast(h->v, vm_below(in, 2) ? one : NULL,
+				    h->es + 1 + vm_below(in, 8));
+		break;
 	default:
 		rc = mmvec_insert(h->v, (size_t)vm_below(in, h->len + 2), NULL,
 				  1 + vm_below(in, 9));
@@ -947,7 +1075,8 @@ static int op_invalid(struct vm *h, struct vm_input *in)
 	}
 	if (!p) {
 		rc = -errno;
-		if (which == 11 || which == 10 || which == 0 || which == 1)
+		if (which == 11 || which == 10 || which == 0 || which == 1 ||
+		    which == 19 || which == 21 || which == 22)
 			want = -EINVAL;
 	}
 	if (rc != want)
@@ -1043,7 +1172,7 @@ int vm_open(struct vm *h, struct vm_input *in, size_t limit_bytes,
 enum vm_op {
 	OP_PUSH, OP_PUSH_MANY, OP_EXTEND, OP_APPEND, OP_INSERT, OP_ERASE,
 	OP_SWAP_REMOVE, OP_POP, OP_CLEAR, OP_RESIZE, OP_RESERVE, OP_SHRINK,
-	OP_AT, OP_FILL, OP_INVALID, OP_COUNT
+	OP_AT, OP_FILL, OP_INVALID, OP_CLAIM, OP_PUBLISH, OP_COUNT
 };
 
 /* relative frequencies */
@@ -1051,7 +1180,8 @@ static const unsigned op_weight[OP_COUNT] = {
 	[OP_PUSH] = 16, [OP_PUSH_MANY] = 4, [OP_EXTEND] = 8, [OP_APPEND] = 10,
 	[OP_INSERT] = 10, [OP_ERASE] = 7, [OP_SWAP_REMOVE] = 5, [OP_POP] = 8,
 	[OP_CLEAR] = 2, [OP_RESIZE] = 8, [OP_RESERVE] = 5, [OP_SHRINK] = 5,
-	[OP_AT] = 4, [OP_FILL] = 6, [OP_INVALID] = 2,
+	[OP_AT] = 4, [OP_FILL] = 6, [OP_INVALID] = 2, [OP_CLAIM] = 6,
+	[OP_PUBLISH] = 6,
 };
 
 int vm_step(struct vm *h, struct vm_input *in)
@@ -1064,7 +1194,8 @@ int vm_step(struct vm *h, struct vm_input *in)
 		[OP_CLEAR] = op_clear, [OP_RESIZE] = op_resize,
 		[OP_RESERVE] = op_reserve, [OP_SHRINK] = op_shrink,
 		[OP_AT] = op_at, [OP_FILL] = op_fill,
-		[OP_INVALID] = op_invalid,
+		[OP_INVALID] = op_invalid, [OP_CLAIM] = op_claim,
+		[OP_PUBLISH] = op_publish,
 	};
 	unsigned total = 0, r;
 	enum vm_op op = OP_PUSH;
@@ -1081,6 +1212,7 @@ int vm_step(struct vm *h, struct vm_input *in)
 	}
 	h->step++;
 	h->op = (unsigned)op;
+	h->discards = false;
 	return run[op](h, in);
 }
 

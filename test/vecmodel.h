@@ -92,6 +92,10 @@ struct vm {
 	const struct vm_faults *faults;
 	unsigned long step;
 	unsigned op;          /* the current operation (for statistics) */
+	size_t claimed;       /* slots claimed past len: the model holds
+			       * their bytes right after its elements */
+	bool discards;        /* the current call, if it succeeds, ends an
+			       * open claim */
 	unsigned long enomem; /* calls that failed with injected -ENOMEM */
 	char what[160];       /* the current operation, for messages */
 	char msg[512];        /* why the last call returned -1 */
