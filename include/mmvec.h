@@ -564,11 +564,13 @@ void *mmvec_extend(struct mmvec *v, size_t n);
  * replaces an open one; any call that changes the length or gives memory
  * back (appending, inserting, removing, resizing, clearing,
  * mmvec_shrink_to_fit()) discards it, and the slots stop being part of the
- * vector. A growing call that fails leaves the claim open. Under Valgrind and AddressSanitizer the claimed
+ * vector. A call that fails, or that is a no-op (a count of 0), leaves the
+ * claim open; mmvec_reserve() does too. Under Valgrind and AddressSanitizer the claimed
  * slots are addressable and `[len + n, capacity)` stays no-access.
  *
  * @param v the vector
- * @param n the number of elements to claim; 0 claims nothing
+ * @param n the number of elements to claim; 0 claims nothing and leaves an
+ *        open claim as it is
  * @return a pointer to the first claimed slot (the end of the vector when
  *         @p n is 0); NULL with `errno` set as mmvec_extend() sets it
  *         (`EINVAL`, `EOVERFLOW`, `ENOSPC`, `ENOMEM`), and then the claim
