@@ -35,6 +35,11 @@ struct mmvec_region {
 	size_t huge;      /* commit step once large; 0: page steps only */
 	unsigned flags;
 	bool budgeted;    /* a default size, counted in the shared budget */
+	/* The backing: anonymous memory (fd -1) or, after
+	 * mmvec__region_attach(), the file fd from byte `offset` on. */
+	int fd;
+	uint64_t offset;  /* page aligned */
+	bool writable;    /* false: a file mapped read-only */
 };
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
@@ -64,6 +69,19 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes);
 /* Decommit every whole page at or above bytes. 0 or -ENOMEM, and nothing
  * changes on failure. */
 int mmvec__region_decommit(struct mmvec_region *r, size_t bytes);
+
+/* Back a freshly initialised region (nothing committed) by the file fd from
+ * byte `offset` (page aligned) on, instead of anonymous memory. The region
+ * does not own fd: it stays open until after mmvec__region_fini().
+ * Committing [0, bytes) then maps the file's [offset, offset + bytes)
+ * shared: a writable region first makes the file that long with its blocks
+ * allocated (-ENOSPC, -EFBIG, and on failure the file keeps its size), a
+ * read-only one maps what the caller knows is there. Commit steps are pages
+ * (no huge pages for files), and MMVEC_POPULATE pre-faults a writable
+ * region only. Decommitting a writable region shortens the file to
+ * offset + the bytes kept, so that pages committed again read as zero. */
+void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
+			  bool writable);
 
 /* x rounded up to a multiple of the power of two a, for callers that know
  * it fits. */

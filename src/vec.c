@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "annotate.h"
+#include "file.h"
 #include "region.h"
 
 /* The most that growing commits (and so pre-faults) beyond what is needed
@@ -44,6 +45,8 @@ struct mmvec {
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
+	/* The file behind the region (file.h), or NULL. */
+	struct mmvec_file *file;
 };
 
 /* ---------------------------------------------------------------------------
@@ -60,6 +63,24 @@ static inline size_t own_len(const struct mmvec *v)
 static inline void publish_len(struct mmvec *v, size_t len)
 {
 	__atomic_store_n(&v->len, len, __ATOMIC_RELEASE);
+	if (MMVEC_UNLIKELY(v->file != NULL))
+		mmvec__file_publish(v->file, len);
+}
+
+/* A reader of a file (MMVEC_RDONLY): every modifying call is -EBADF. */
+static inline bool read_only(const struct mmvec *v)
+{
+	return MMVEC_UNLIKELY(v->file != NULL) && v->file->rdonly;
+}
+
+/* A reader's length follows the writer's, mapping more of the file as it
+ * grows: the region changes, not what the caller sees of the vector. */
+static size_t follow(const struct mmvec *v)
+{
+	struct mmvec *w = (struct mmvec *)v;
+
+	return mmvec__file_follow(w->file, &w->region, v->elem_size,
+				  v->max_len);
 }
 
 static inline size_t own_cap(const struct mmvec *v)
@@ -234,17 +255,25 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		return;
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
-	mmvec__region_fini(&v->region);
+	if (v->file)
+		mmvec__file_close(v->file, &v->region, base(v),
+				  own_len(v) * v->elem_size, own_len(v));
+	else
+		mmvec__region_fini(&v->region);
 	free(v);
 }
 
 MMVEC_EXPORT size_t mmvec_len(const struct mmvec *v)
 {
+	if (v && read_only(v))
+		return follow(v);
 	return v ? __atomic_load_n(&v->len, __ATOMIC_ACQUIRE) : 0;
 }
 
 MMVEC_EXPORT size_t mmvec_capacity(const struct mmvec *v)
 {
+	if (v && read_only(v))
+		return follow(v);
 	return v ? own_cap(v) : 0;
 }
 
@@ -273,7 +302,8 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (i >= __atomic_load_n(&v->len, __ATOMIC_ACQUIRE)) {
+	if (i >= (read_only(v) ? follow(v) :
+			  __atomic_load_n(&v->len, __ATOMIC_ACQUIRE))) {
 		errno = ERANGE;
 		return NULL;
 	}
@@ -292,6 +322,10 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t size = v->elem_size;
 	char *dst = base(v) + len * size;
 
+	if (read_only(v)) {
+		errno = EBADF;
+		return NULL;
+	}
 	if (len >= own_cap(v)) {
 		size_t new_len;
 		int rc = check_add(v, len, 1, &new_len);
@@ -358,6 +392,10 @@ MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (read_only(v)) {
+		errno = EBADF;
+		return NULL;
+	}
 	len = own_len(v);
 	size = v->elem_size;
 	if (!n)
@@ -381,6 +419,8 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 
 	if (!v || (!elems && n))
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	if (!n)
 		return 0;
 	len = own_len(v);
@@ -407,6 +447,8 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 	if (!v || (!elems && n))
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i > len)
 		return -ERANGE;
@@ -447,6 +489,8 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	rc = check_len(v, len);
 	if (rc)
 		return rc;
@@ -472,6 +516,8 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	rc = check_len(v, len);
 	if (rc)
 		return rc;
@@ -489,6 +535,8 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i > len || n > len - i)
 		return -ERANGE;
@@ -509,6 +557,8 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
@@ -527,6 +577,8 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
@@ -543,7 +595,7 @@ MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
 	size_t len;
 
-	if (!v)
+	if (!v || read_only(v))
 		return;
 	len = own_len(v);
 	keep_mark(v, len);
@@ -558,6 +610,8 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	had = v->region.committed;
 	/* cannot overflow: len * elem_size <= committed, a page multiple */
 	keep = mmvec__align_up(own_len(v) * v->elem_size, v->region.page);
@@ -584,4 +638,65 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 MMVEC_EXPORT const char *mmvec_version(void)
 {
 	return MMVEC_VERSION;
+}
+
+/* ---------------------------------------------------------------------------
+ * File-backed vectors (file.c opens and checks the file)
+ * ------------------------------------------------------------------------- */
+
+int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
+			size_t max_len, unsigned flags, struct mmvec **out)
+{
+	size_t len = f->len; /* checked: len * elem_size fits */
+	size_t min = len > 1 ? len * elem_size : elem_size;
+	struct mmvec *v;
+	int rc;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rc = mmvec__region_init(&v->region, elem_size * max_len, min,
+				flags & MMVEC_ALL_FLAGS);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
+	v->data = v->region.base;
+	v->elem_size = elem_size;
+	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
+	v->file = f;
+	if (f->rdonly) {
+		/* mapped as it is followed; never pushed into (cap 0) */
+		*out = v;
+		return 0;
+	}
+
+	v->annotate = mmvec__annotating();
+	if (!v->annotate && elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+		v->fast_size = elem_size;
+	rc = commit(v, len * elem_size);
+	if (rc) {
+		mmvec__region_fini(&v->region);
+		free(v);
+		return rc;
+	}
+	/* Bytes past the elements may hold what an earlier run wrote and did
+	 * not keep: new elements there need zeroing. */
+	v->hwm = f->data_bytes < v->region.reserved ? (size_t)f->data_bytes :
+						      v->region.reserved;
+	claim(v, 0, len * elem_size);
+	publish_len(v, len);
+	*out = v;
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_sync(struct mmvec *v)
+{
+	if (!v)
+		return -EINVAL;
+	if (!v->file)
+		return 0;
+	return mmvec__file_sync(v->file, base(v), own_len(v) * v->elem_size,
+				own_len(v));
 }
