@@ -82,7 +82,8 @@ int mmvec__file_check(const struct mmvec_file_header *h, uint64_t file_size,
 
 /* An empty file becomes an empty vector file. The magic goes in last, so
  * that a reader opening the file meanwhile finds no vector file rather than
- * half a header. */
+ * half a header, and a creation cut short (kill -9) is redone by the next
+ * writer with MMVEC_CREATE (unfinished()). */
 static int init_file(int fd, size_t elem_size, size_t max_len)
 {
 	struct mmvec_file_header h;
@@ -94,13 +95,31 @@ static int init_file(int fd, size_t elem_size, size_t max_len)
 	h.header_size = MMVEC__FILE_HEADER;
 	h.elem_size = elem_size;
 	h.max_len = max_len;
-	rc = mmvec__os_file_allocate(fd, 0, MMVEC__FILE_HEADER);
+	rc = mmvec__os_file_truncate(fd, 0);
+	if (!rc)
+		rc = mmvec__os_file_allocate(fd, 0, MMVEC__FILE_HEADER);
 	if (!rc)
 		rc = mmvec__os_file_write(fd, &h, sizeof(h), 0);
 	if (!rc)
 		rc = mmvec__os_file_write(fd, MMVEC__FILE_MAGIC,
 					  sizeof(h.magic), 0);
 	return rc;
+}
+
+/* An empty file, or one whose creation was interrupted: no longer than a
+ * header, and no magic yet (init_file() writes it last). */
+static bool unfinished(int fd, uint64_t size)
+{
+	unsigned char magic[8] = { 0 };
+	static const unsigned char none[8];
+
+	if (size == 0)
+		return true;
+	if (size > MMVEC__FILE_HEADER)
+		return false;
+	if (mmvec__os_file_read(fd, magic, size < 8 ? (size_t)size : 8, 0))
+		return false;
+	return memcmp(magic, none, sizeof(none)) == 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -161,7 +180,7 @@ static int open_fd(int fd, const char *created, size_t elem_size,
 	rc = mmvec__os_file_size(fd, &size);
 	if (rc)
 		goto out_unlock;
-	if (size == 0 && (flags & MMVEC_CREATE)) {
+	if ((flags & MMVEC_CREATE) && unfinished(fd, size)) {
 		rc = init_file(fd, elem_size, max_len);
 		initialised = true;
 		if (rc)
