@@ -335,9 +335,10 @@ int mmvec__file_sync(struct mmvec_file *f, void *data, size_t bytes,
 		return 0;
 	/* the elements first: the synced length may only ever cover
 	 * elements that are on disk */
+	/* the kernel rounds the end up to a page; the bytes past the
+	 * elements are no business of memory checkers */
 	if (bytes) {
-		rc = mmvec__os_sync(data, mmvec__align_up(bytes,
-							  mmvec__os_page_size()));
+		rc = mmvec__os_sync(data, bytes);
 		if (rc)
 			return rc;
 	}

@@ -148,7 +148,8 @@ int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out);
 
 /* Write the dirty pages of the shared file mapping `[addr, addr + size)` to
  * the disk and wait for it (msync(MS_SYNC)), including the file size the
- * data needs. -EIO (or another errno) when the write failed. */
+ * data needs. `size` need not be a page multiple (the pages it reaches are
+ * written). -EIO (or another errno) when the write failed. */
 int mmvec__os_sync(void *addr, size_t size);
 
 #endif /* MMVEC_OS_H */
