@@ -85,11 +85,33 @@ def has_dwarf(path):
 # --------------------------------------------------------------------------
 # symbols
 
+def exported_declarations(text):
+    """The header's text (comments already removed) with everything that is
+    not a declaration of an exported function taken out: preprocessor lines
+    (with their continuations), static inline functions and function bodies.
+    """
+    text = re.sub(r'^[ \t]*#(?:[^\n]*\\\n)*[^\n]*', ' ', text, flags=re.M)
+    out, depth, i = [], 0, 0
+    for ch in text:
+        if ch == '{' and not re.search(r'(struct|union|enum)\s+\w*\s*$|extern\s+"C"\s*$',
+                                         ''.join(out[-40:])) and depth == 0:
+            depth = 1
+            out.append(';')
+            continue
+        if depth:
+            depth += (ch == '{') - (ch == '}')
+            continue
+        out.append(ch)
+    text = ''.join(out)
+    return re.sub(r'\bstatic\s+inline\b[^;]*;', ' ', text)
+
+
 def header_functions(path):
     with open(path, encoding='utf-8') as f:
         text = f.read()
     text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
     text = re.sub(r'//[^\n]*', ' ', text)
+    text = exported_declarations(text)
     return set(re.findall(r'\b(mmvec_\w+)\s*\([^;{}]*\)\s*;', text))
 
 

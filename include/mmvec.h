@@ -6,7 +6,9 @@
 #ifndef MMVEC_H
 #define MMVEC_H
 
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 /**
  * @file mmvec.h
@@ -64,7 +66,7 @@ extern "C" {
 /** Major version: changes when the ABI breaks (and with it the soname). */
 #define MMVEC_VERSION_MAJOR 1
 /** Minor version: changes when functions are added. */
-#define MMVEC_VERSION_MINOR 0
+#define MMVEC_VERSION_MINOR 1
 /** Patch version: changes for fixes that add nothing. */
 #define MMVEC_VERSION_PATCH 0
 
@@ -240,6 +242,35 @@ size_t mmvec_region_committed(const struct mmvec_region *r);
 struct mmvec;
 
 /**
+ * The start of every `struct mmvec`, public so that mmvec_push_fast() and
+ * mmvec_push_val() can append without a call into the library.
+ *
+ * A `struct mmvec *` points to one (it is the first member), so it converts
+ * to a `struct mmvec_head *`. These four members, their order, types and
+ * meaning are part of the ABI from version 1.1 on: changing any of them needs
+ * a new soname. Nothing else of `struct mmvec` is, and `struct mmvec` itself
+ * stays incomplete.
+ *
+ * Programs read these members only through the inline functions of this
+ * header; they write none of them.
+ */
+struct mmvec_head {
+	/** The length: mmvec_len(). The one writer stores it with release
+	 *  ordering after the elements below it are written. */
+	size_t len;
+	/** Slots `[len, room)` may be filled by inline code without calling
+	 *  the library. Never more than mmvec_capacity(); 0 while the library
+	 *  must see every append (while it annotates for Valgrind or
+	 *  AddressSanitizer, while a mmvec_claim() is open, and for vectors
+	 *  whose length is also published elsewhere). */
+	size_t room;
+	/** The first element: mmvec_data(). */
+	void *data;
+	/** The element size: mmvec_elem_size(). */
+	size_t elem_size;
+};
+
+/**
  * Create an empty vector.
  *
  * With an explicit @p max_len, exactly `elem_size * max_len` bytes (rounded
@@ -348,6 +379,158 @@ void *mmvec_at(const struct mmvec *v, size_t i);
 void *mmvec_push(struct mmvec *v, const void *elem);
 
 /**
+ * Append one element, inlined into the caller when there is room.
+ *
+ * It behaves exactly as `mmvec_push(v, elem)`, plus one check: the caller
+ * states the element size, normally as `sizeof`, so that the copy compiles
+ * to plain stores. When `len < room` and @p elem is not NULL the element is
+ * copied and the length stored with release ordering right here; anything
+ * else (growing, a zeroed element, a vector that is being annotated for a
+ * memory checker) calls mmvec_push().
+ *
+ * With `MMVEC_NO_INLINE` defined before including this header, or with a
+ * compiler that lacks the GNU `__atomic` builtins, it checks the element
+ * size and calls mmvec_push().
+ *
+ * @param v the vector
+ * @param elem the element to copy, or NULL to append a zeroed element
+ * @param elem_size the size of `*elem`; must equal mmvec_elem_size()
+ * @return a pointer to the new last element; NULL with `errno` set to
+ *         `EINVAL` if @p v is NULL or @p elem_size is not the vector's
+ *         element size, `ENOSPC` if the vector already holds
+ *         mmvec_max_len() elements, or `ENOMEM` if the OS refused to commit
+ *         memory; nothing changes then
+ * @note Only the one thread that modifies the vector may call it.
+ */
+static inline void *mmvec_push_fast(struct mmvec *v, const void *elem,
+				    size_t elem_size);
+
+/**
+ * @def mmvec_push_val(v, x)
+ * Append a copy of the lvalue @p x, as `g_array_append_val()` does: the
+ * element size is `sizeof(x)`.
+ *
+ * With GCC and Clang (in C) the element is stored through @p x's own type,
+ * and the result is a pointer of that type: a store that cannot alias the
+ * vector's head, so that in a loop the compiler keeps the length in a
+ * register instead of reloading it after every element. In C++ a function
+ * template does the same. Elsewhere it is
+ * `mmvec_push_fast((v), &(x), sizeof(x))`, which returns `void *`.
+ *
+ * @param v the vector (evaluated once)
+ * @param x an lvalue of the element type (not an array)
+ * @return as mmvec_push_fast()
+ */
+
+/* Inline code below reads and writes struct mmvec_head only; the names with
+ * two underscores are not part of the API. */
+#if !defined(MMVEC_NO_INLINE) && defined(__ATOMIC_RELEASE)
+#define MMVEC__INLINE 1
+#endif
+
+static inline struct mmvec_head *mmvec__head(struct mmvec *v)
+{
+	return (struct mmvec_head *)(void *)v;
+}
+
+#ifdef MMVEC__INLINE
+/* Whether an inline append may fill the next slot. Plain loads: only the
+ * writer calls this, and it reads its own stores. */
+static inline int mmvec__has_room(struct mmvec *v, size_t elem_size)
+{
+	struct mmvec_head *h = mmvec__head(v);
+
+	return v && h->elem_size == elem_size && h->len < h->room;
+}
+
+/* The next slot, once mmvec__has_room() said yes. */
+static inline void *mmvec__next(struct mmvec *v, size_t elem_size)
+{
+	struct mmvec_head *h = mmvec__head(v);
+
+	return (char *)h->data + h->len * elem_size;
+}
+
+/* Readers that see the new length see the element written before it. */
+static inline void mmvec__publish_one(struct mmvec *v)
+{
+	struct mmvec_head *h = mmvec__head(v);
+
+	__atomic_store_n(&h->len, h->len + 1, __ATOMIC_RELEASE);
+}
+#endif
+
+/* What mmvec__has_room() declined: a NULL vector, a size mismatch,
+ * growth. */
+static inline void *mmvec__push_slow(struct mmvec *v, const void *elem,
+				     size_t elem_size)
+{
+	if (v && mmvec__head(v)->elem_size != elem_size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return mmvec_push(v, elem);
+}
+
+static inline void *mmvec_push_fast(struct mmvec *v, const void *elem,
+				    size_t elem_size)
+{
+#ifdef MMVEC__INLINE
+	if (elem && mmvec__has_room(v, elem_size)) {
+		void *slot = mmvec__next(v, elem_size);
+
+		memcpy(slot, elem, elem_size);
+		mmvec__publish_one(v);
+		return slot;
+	}
+#endif
+	return mmvec__push_slow(v, elem, elem_size);
+}
+
+#if defined(MMVEC__INLINE) && !defined(__cplusplus)
+/* ((void)0, (x)) is an rvalue, so its type has no qualifiers: a const x
+ * still gives a writable slot type. */
+#define mmvec__type_of(x) __typeof__(((void)0, (x)))
+/* The fallback copies x, so that x's address never escapes: the compiler
+ * may then keep it in a register. */
+#define mmvec_push_val(v, x)                                                   \
+	__extension__({                                                        \
+		struct mmvec *mmvec__v = (v);                                  \
+		mmvec__type_of(x) *mmvec__p;                                   \
+		if (mmvec__has_room(mmvec__v, sizeof(x))) {                    \
+			mmvec__p = (mmvec__type_of(x) *)mmvec__next(           \
+				mmvec__v, sizeof(x));                          \
+			*mmvec__p = (x);                                       \
+			mmvec__publish_one(mmvec__v);                          \
+		} else {                                                       \
+			mmvec__type_of(x) mmvec__x = (x);                      \
+			mmvec__p = (mmvec__type_of(x) *)mmvec__push_slow(      \
+				mmvec__v, &mmvec__x, sizeof(x));               \
+		}                                                              \
+		mmvec__p;                                                      \
+	})
+#elif defined(MMVEC__INLINE) && defined(__cplusplus)
+} /* extern "C": a template cannot have C linkage */
+template <typename T>
+static inline T *mmvec__push_val(struct mmvec *v, const T &x)
+{
+	if (mmvec__has_room(v, sizeof(T))) {
+		T *p = static_cast<T *>(mmvec__next(v, sizeof(T)));
+
+		*p = x;
+		mmvec__publish_one(v);
+		return p;
+	}
+	T copy = x; /* x's address never escapes */
+	return static_cast<T *>(mmvec__push_slow(v, &copy, sizeof(T)));
+}
+#define mmvec_push_val(v, x) mmvec__push_val((v), (x))
+extern "C" {
+#else
+#define mmvec_push_val(v, x) mmvec_push_fast((v), &(x), sizeof(x))
+#endif
+
+/**
  * Append @p n zeroed elements, to be filled in place: the zero-copy bulk
  * append.
  *
@@ -360,6 +543,44 @@ void *mmvec_push(struct mmvec *v, const void *elem);
  *         the OS refused to commit memory
  */
 void *mmvec_extend(struct mmvec *v, size_t n);
+
+/**
+ * Make room for @p n elements past the length and return the first of them,
+ * without changing the length: the writer fills them in place, then makes
+ * them visible with mmvec_publish(). Readers never see a claimed element
+ * before it is published.
+ *
+ * The claimed slots read as zero, as mmvec_extend()'s do. A new claim
+ * replaces an open one; any call that changes the length or gives memory
+ * back (appending, inserting, removing, resizing, clearing,
+ * mmvec_shrink_to_fit()) discards it, and the slots stop being part of the
+ * vector. A growing call that fails leaves the claim open. Under Valgrind and AddressSanitizer the claimed
+ * slots are addressable and `[len + n, capacity)` stays no-access.
+ *
+ * @param v the vector
+ * @param n the number of elements to claim; 0 claims nothing
+ * @return a pointer to the first claimed slot (the end of the vector when
+ *         @p n is 0); NULL with `errno` set as mmvec_extend() sets it
+ *         (`EINVAL`, `EOVERFLOW`, `ENOSPC`, `ENOMEM`), and then the claim
+ *         that was open before the call stays open.
+ * @note Only the one thread that modifies the vector may call it.
+ */
+void *mmvec_claim(struct mmvec *v, size_t n);
+
+/**
+ * Add the first @p n claimed elements to the length, with release ordering,
+ * so that a reader that sees the new length sees them filled in. Claimed
+ * slots past those @p n stay claimed, for a later mmvec_publish().
+ *
+ * @param v the vector
+ * @param n the number of claimed elements to publish; 0 publishes nothing
+ * @return 0 on success;
+ *         `-EINVAL` if @p v is NULL;
+ *         `-ERANGE` if @p n is more than the claimed slots left (nothing is
+ *         published then).
+ * @note Only the one thread that modifies the vector may call it.
+ */
+int mmvec_publish(struct mmvec *v, size_t n);
 
 /**
  * Append @p n elements copied from @p elems.
@@ -590,8 +811,8 @@ const char *mmvec_version(void);
  *         `-EOVERFLOW` if `elem_size * max_len` rounded up to a page does
  *         not fit in `size_t`, or the file's maximum or length does not;
  *         `-EOPNOTSUPP` if pages are larger than the 64 KiB header;
- *         the error of `open(2)` for @p path (`-ENOENT`, `-EACCES`,
- *         `-EISDIR`, ...);
+ *         `-ENOENT`, `-EACCES`, `-EISDIR` or another error of `open(2)`
+ *         for @p path;
  *         `-EBUSY` if another writer has the file open;
  *         `-EBADMSG` if the file is empty (without #MMVEC_CREATE), not a
  *         vector file of this format, or damaged;

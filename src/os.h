@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The page size, a power of two. Cached after the first call. */
+/* The page size, a power of two. Cached after the first call (any thread
+ * may make it). */
 size_t mmvec__os_page_size(void);
 
 /* The transparent-huge-page size (the PMD size, 2 MiB on x86-64), or 0 if
@@ -57,6 +58,15 @@ void mmvec__os_advise_huge(void *addr, size_t size, bool huge);
  * could not provide the memory. */
 int mmvec__os_populate(void *addr, size_t size);
 
+/* Make the committed range `[addr, addr + size)` read as zero, cheaply:
+ * pages that are not resident are dropped without being touched (so memory
+ * that was committed but never used is not faulted in), resident ones are
+ * cleared in place (so they stay resident for the stores that follow).
+ * Returns -EOPNOTSUPP where the OS cannot drop pages with that guarantee,
+ * and the caller clears the range itself. On failure part of the range may
+ * already read as zero; nothing else changes. */
+int mmvec__os_zero(void *addr, size_t size);
+
 #ifdef MMVEC_FAULT_INJECTION
 /*
  * Test-only hook, compiled into the uninstalled test library alone.
@@ -71,6 +81,7 @@ enum mmvec__os_op {
 	MMVEC__OS_POPULATE,
 	MMVEC__OS_ADVISE,
 	MMVEC__OS_RELEASE,
+	MMVEC__OS_ZERO,
 	MMVEC__OS_NOPS,
 };
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "region.h"
 #include "os.h"
@@ -299,6 +300,26 @@ int mmvec__region_decommit(struct mmvec_region *r, size_t bytes)
 	advise(r, keep, r->committed - keep);
 	r->committed = keep;
 	return 0;
+}
+
+/* Below this, zeroing is one memset: looking for untouched pages (one
+ * mincore() call per 1024 pages) would cost more than clearing them. */
+#define ZERO_SCAN_MIN ((size_t)256 << 10)
+
+void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to)
+{
+	size_t lo = mmvec__align_up(from, r->page);
+	size_t hi = to & ~(r->page - 1);
+
+	/* Dropping pages of a file mapping reads the file again: files get
+	 * the memset. */
+	if (r->fd < 0 && hi > lo && hi - lo >= ZERO_SCAN_MIN &&
+	    mmvec__os_zero(r->base + lo, hi - lo) == 0) {
+		memset(r->base + from, 0, lo - from);
+		memset(r->base + hi, 0, to - hi);
+		return;
+	}
+	memset(r->base + from, 0, to - from);
 }
 
 /* ---------------------------------------------------------------------------

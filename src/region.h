@@ -70,6 +70,11 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes);
  * changes on failure. */
 int mmvec__region_decommit(struct mmvec_region *r, size_t bytes);
 
+/* Zero bytes [from, to) of committed memory (from <= to <= committed).
+ * Cannot fail: a long range's untouched pages are dropped rather than
+ * faulted in, and everything else is memset. */
+void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to);
+
 /* Back a freshly initialised region (nothing committed) by the file fd from
  * byte `offset` (page aligned) on, instead of anonymous memory. The region
  * does not own fd: it stays open until after mmvec__region_fini().

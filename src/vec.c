@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,34 +21,46 @@
 #define POPULATE_STEP ((size_t)2 << 20)
 
 struct mmvec {
-	/* What mmvec_push()'s hot path reads, first and together. */
-
-	/* Written by the one writer with release stores, after the elements
-	 * below it; read by other threads with acquire loads. */
-	size_t len;
+	/* What the inline push in mmvec.h and mmvec_push()'s hot path read,
+	 * first and together. head.len is written by the one writer with
+	 * release stores, after the elements below it, and read by other
+	 * threads with acquire loads. head.room is min(cap, ...) or 0 (see
+	 * update_room()); head.data is region.base. */
+	struct mmvec_head head;
+	/* elem_size when mmvec_push() can copy it with one move (1, 2, 4, 8
+	 * or 16), else 0 */
+	size_t fast_size;
 	/* min(committed / elem_size, max_len); relaxed atomics, since readers
 	 * may ask for it while the writer grows. */
 	size_t cap;
-	char *data; /* region.base, copied here to keep the hot path short */
-	/* elem_size when mmvec_push() can copy it with one move and nobody
-	 * needs telling (1, 2, 4, 8 or 16 and not annotating), else 0 */
-	size_t fast_size;
 
-	size_t elem_size;
 	size_t max_len;
 	/* High-water mark of written bytes: max(hwm, len * elem_size). Bytes
 	 * at or above it have not been written since they were committed, so
 	 * they still read as zero and new elements only need zeroing below
-	 * it. Appending raises the mark through len alone; calls that lower
-	 * len raise hwm first (keep_mark()), so the hot path never touches it.
-	 */
+	 * it. Appending raises the mark through len alone (so inline appends
+	 * need not touch it); calls that lower len raise hwm first
+	 * (keep_mark()). */
 	size_t hwm;
+	/* Slots claimed past len by mmvec_claim(), not yet published. */
+	size_t claimed;
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
 	/* The file behind the region (file.h), or NULL. */
 	struct mmvec_file *file;
 };
+
+/* struct mmvec_head is ABI from 1.1 on: a struct mmvec * converts to it, and
+ * its members sit where programs compiled against 1.1's header look. */
+_Static_assert(offsetof(struct mmvec, head) == 0, "head first");
+_Static_assert(offsetof(struct mmvec_head, len) == 0, "len");
+_Static_assert(offsetof(struct mmvec_head, room) == sizeof(size_t), "room");
+_Static_assert(offsetof(struct mmvec_head, data) == 2 * sizeof(size_t),
+	       "data");
+_Static_assert(offsetof(struct mmvec_head, elem_size) ==
+		       2 * sizeof(size_t) + sizeof(void *),
+	       "elem_size");
 
 /* ---------------------------------------------------------------------------
  * Helpers
@@ -56,13 +69,13 @@ struct mmvec {
 /* The writer's own view of the length: nobody else writes it. */
 static inline size_t own_len(const struct mmvec *v)
 {
-	return __atomic_load_n(&v->len, __ATOMIC_RELAXED);
+	return __atomic_load_n(&v->head.len, __ATOMIC_RELAXED);
 }
 
 /* Make the length visible to readers after the elements below it. */
 static inline void publish_len(struct mmvec *v, size_t len)
 {
-	__atomic_store_n(&v->len, len, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->head.len, len, __ATOMIC_RELEASE);
 	if (MMVEC_UNLIKELY(v->file != NULL))
 		mmvec__file_publish(v->file, len);
 }
@@ -79,7 +92,7 @@ static size_t follow(const struct mmvec *v)
 {
 	struct mmvec *w = (struct mmvec *)v;
 
-	return mmvec__file_follow(w->file, &w->region, v->elem_size,
+	return mmvec__file_follow(w->file, &w->region, v->head.elem_size,
 				  v->max_len);
 }
 
@@ -90,16 +103,25 @@ static inline size_t own_cap(const struct mmvec *v)
 
 static inline char *base(const struct mmvec *v)
 {
-	return v->data;
+	return v->head.data;
+}
+
+/* Inline appends may fill [len, room) unseen: all of the capacity, unless
+ * the library must see every append (checkers to tell, or a claim that an
+ * append would overwrite). Only the writer reads room. */
+static void update_room(struct mmvec *v)
+{
+	v->head.room = v->annotate || v->claimed || v->file ? 0 : own_cap(v);
 }
 
 static void update_cap(struct mmvec *v)
 {
-	size_t cap = v->region.committed / v->elem_size;
+	size_t cap = v->region.committed / v->head.elem_size;
 
 	if (cap > v->max_len)
 		cap = v->max_len;
 	__atomic_store_n(&v->cap, cap, __ATOMIC_RELAXED);
+	update_room(v);
 }
 
 /* The new length after adding n to len, or -EOVERFLOW / -ENOSPC, in the
@@ -107,7 +129,7 @@ static void update_cap(struct mmvec *v)
 static int check_add(const struct mmvec *v, size_t len, size_t n,
 		     size_t *new_len)
 {
-	if (n > SIZE_MAX - len || len + n > SIZE_MAX / v->elem_size)
+	if (n > SIZE_MAX - len || len + n > SIZE_MAX / v->head.elem_size)
 		return -EOVERFLOW;
 	if (len + n > v->max_len)
 		return -ENOSPC;
@@ -118,7 +140,7 @@ static int check_add(const struct mmvec *v, size_t len, size_t n,
 /* A length given outright: -EOVERFLOW / -ENOSPC, in the contract's order. */
 static int check_len(const struct mmvec *v, size_t len)
 {
-	if (len > SIZE_MAX / v->elem_size)
+	if (len > SIZE_MAX / v->head.elem_size)
 		return -EOVERFLOW;
 	if (len > v->max_len)
 		return -ENOSPC;
@@ -151,7 +173,7 @@ static int commit(struct mmvec *v, size_t bytes)
  * doubled size (strict overcommit), ask for just what is needed. */
 static int grow(struct mmvec *v, size_t new_len)
 {
-	size_t need = new_len * v->elem_size; /* fits: new_len <= max_len */
+	size_t need = new_len * v->head.elem_size; /* fits: <= max_len */
 	size_t have = v->region.committed;
 	size_t target = need;
 	int rc;
@@ -178,8 +200,8 @@ static int grow(struct mmvec *v, size_t new_len)
 /* Before the length drops: remember how far elements reached. */
 static inline void keep_mark(struct mmvec *v, size_t len)
 {
-	if (len * v->elem_size > v->hwm)
-		v->hwm = len * v->elem_size;
+	if (len * v->head.elem_size > v->hwm)
+		v->hwm = len * v->head.elem_size;
 }
 
 /* Bytes [from, to), from the current end on, become element storage that
@@ -191,13 +213,13 @@ static inline void claim(struct mmvec *v, size_t from, size_t to)
 }
 
 /* Bytes [from, to), from the current end on, become new elements that read
- * as zero. Only what was written before needs a memset: above the
- * high-water mark the pages are as the kernel gave them. */
+ * as zero. Only what was written before needs zeroing: above the high-water
+ * mark the pages are as the kernel gave them. */
 static void claim_zeroed(struct mmvec *v, size_t from, size_t to)
 {
 	claim(v, from, to);
 	if (from < v->hwm)
-		memset(base(v) + from, 0, (to < v->hwm ? to : v->hwm) - from);
+		mmvec__region_zero(&v->region, from, to < v->hwm ? to : v->hwm);
 }
 
 /* Bytes [from, to) stop being elements; from is the new end. */
@@ -205,6 +227,40 @@ static inline void unclaim(struct mmvec *v, size_t from, size_t to)
 {
 	if (v->annotate)
 		mmvec__mark_noaccess(base(v) + from, to - from);
+}
+
+/* Close an open mmvec_claim(): its slots stop being part of the vector. */
+static void drop_claim(struct mmvec *v)
+{
+	size_t from = own_len(v) * v->head.elem_size;
+
+	if (!v->claimed)
+		return;
+	unclaim(v, from, from + v->claimed * v->head.elem_size);
+	v->claimed = 0;
+	update_room(v);
+}
+
+/* The start of every call that appends n elements at the end: the new
+ * length, memory committed for it, an open claim closed. Nothing changes
+ * on failure. */
+static int make_room(struct mmvec *v, size_t n, size_t *new_len)
+{
+	int rc = check_add(v, own_len(v), n, new_len);
+
+	if (!rc)
+		rc = grow(v, *new_len);
+	if (!rc)
+		drop_claim(v);
+	return rc;
+}
+
+/* The end of every call that lowers the length from old to len. */
+static void shrink_len(struct mmvec *v, size_t old, size_t len)
+{
+	keep_mark(v, old);
+	publish_len(v, len);
+	unclaim(v, len * v->head.elem_size, old * v->head.elem_size);
 }
 
 /* ---------------------------------------------------------------------------
@@ -239,11 +295,11 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 		free(v);
 		return rc;
 	}
-	v->data = v->region.base;
-	v->elem_size = elem_size;
+	v->head.data = v->region.base;
+	v->head.elem_size = elem_size;
 	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
 	v->annotate = mmvec__annotating();
-	if (!v->annotate && elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
 	*out = v;
 	return 0;
@@ -257,7 +313,7 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		mmvec__mark_released(base(v), v->region.committed);
 	if (v->file)
 		mmvec__file_close(v->file, &v->region, base(v),
-				  own_len(v) * v->elem_size, own_len(v));
+				  own_len(v) * v->head.elem_size, own_len(v));
 	else
 		mmvec__region_fini(&v->region);
 	free(v);
@@ -267,7 +323,7 @@ MMVEC_EXPORT size_t mmvec_len(const struct mmvec *v)
 {
 	if (v && read_only(v))
 		return follow(v);
-	return v ? __atomic_load_n(&v->len, __ATOMIC_ACQUIRE) : 0;
+	return v ? __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE) : 0;
 }
 
 MMVEC_EXPORT size_t mmvec_capacity(const struct mmvec *v)
@@ -284,7 +340,7 @@ MMVEC_EXPORT size_t mmvec_max_len(const struct mmvec *v)
 
 MMVEC_EXPORT size_t mmvec_elem_size(const struct mmvec *v)
 {
-	return v ? v->elem_size : 0;
+	return v ? v->head.elem_size : 0;
 }
 
 MMVEC_EXPORT void *mmvec_data(const struct mmvec *v)
@@ -303,48 +359,39 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		return NULL;
 	}
 	if (i >= (read_only(v) ? follow(v) :
-			  __atomic_load_n(&v->len, __ATOMIC_ACQUIRE))) {
+			  __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))) {
 		errno = ERANGE;
 		return NULL;
 	}
-	return base(v) + i * v->elem_size;
+	return base(v) + i * v->head.elem_size;
 }
 
 /* ---------------------------------------------------------------------------
  * Growing
  * ------------------------------------------------------------------------- */
 
-/* Everything but the common case: growing, zeroing, annotating. */
+/* Everything but the common case: growing, zeroing, annotating, a claim. */
 __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 						 const void *elem)
 {
 	size_t len = own_len(v);
-	size_t size = v->elem_size;
+	size_t size = v->head.elem_size;
+	size_t new_len;
 	char *dst = base(v) + len * size;
+	int rc = read_only(v) ? -EBADF : make_room(v, 1, &new_len);
 
-	if (read_only(v)) {
-		errno = EBADF;
+	if (rc) {
+		errno = -rc;
 		return NULL;
 	}
-	if (len >= own_cap(v)) {
-		size_t new_len;
-		int rc = check_add(v, len, 1, &new_len);
-
-		if (!rc)
-			rc = grow(v, new_len);
-		if (rc) {
-			errno = -rc;
-			return NULL;
-		}
-	}
 	if (elem) {
-		claim(v, len * size, len * size + size);
+		claim(v, len * size, new_len * size);
 		/* elem may be an element of v: below dst, and unmoved */
 		memcpy(dst, elem, size);
 	} else {
-		claim_zeroed(v, len * size, len * size + size);
+		claim_zeroed(v, len * size, new_len * size);
 	}
-	publish_len(v, len + 1);
+	publish_len(v, new_len);
 	return dst;
 }
 
@@ -357,16 +404,17 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* The hot path: room committed, an element to copy, nobody watching.
-	 * A leaf with no stack frame: bounds check, one move, one store. */
+	/* The hot path: room for an element to copy that nobody needs to
+	 * hear about (the same test as the inline push in mmvec.h). A leaf
+	 * with no stack frame: bounds check, one move, one store. */
 	len = own_len(v);
-	if (MMVEC_UNLIKELY(len >= own_cap(v) || !elem))
+	if (MMVEC_UNLIKELY(len >= v->head.room || !elem))
 		return push_slow(v, elem);
-	dst = v->data + len * v->fast_size;
+	dst = base(v) + len * v->fast_size;
 	/* Conditional branches, not a switch: a jump table is an indirect
 	 * branch, which costs as much as the rest of the call on machines with
-	 * Spectre mitigations. Other sizes need a memcpy call, and annotating
-	 * needs client requests: the slow path. */
+	 * Spectre mitigations. Other sizes need a memcpy call: the slow
+	 * path. */
 	if (v->fast_size == 8)
 		memcpy(dst, elem, 8);
 	else if (v->fast_size == 4)
@@ -383,10 +431,26 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 	return dst;
 }
 
+/* Slots [len, len + n) committed and zeroed, or NULL with errno set: what
+ * mmvec_extend() publishes and mmvec_claim() does not. */
+static char *add_zeroed(struct mmvec *v, size_t n)
+{
+	size_t len = own_len(v);
+	size_t size = v->head.elem_size;
+	size_t new_len;
+	int rc = make_room(v, n, &new_len);
+
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	claim_zeroed(v, len * size, new_len * size);
+	return base(v) + len * size;
+}
+
 MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
 {
-	size_t len, new_len, size;
-	int rc;
+	char *first;
 
 	if (!v) {
 		errno = EINVAL;
@@ -396,20 +460,48 @@ MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
 		errno = EBADF;
 		return NULL;
 	}
-	len = own_len(v);
-	size = v->elem_size;
-	if (!n)
-		return base(v) + len * size;
-	rc = check_add(v, len, n, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
-	if (rc) {
-		errno = -rc;
+	first = add_zeroed(v, n);
+	if (first)
+		publish_len(v, own_len(v) + n);
+	return first;
+}
+
+MMVEC_EXPORT void *mmvec_claim(struct mmvec *v, size_t n)
+{
+	char *first;
+
+	if (!v) {
+		errno = EINVAL;
 		return NULL;
 	}
-	claim_zeroed(v, len * size, new_len * size);
-	publish_len(v, new_len);
-	return base(v) + len * size;
+	if (read_only(v)) {
+		errno = EBADF;
+		return NULL;
+	}
+	first = add_zeroed(v, n);
+	if (first && n) {
+		/* the writer fills them, behind the library's back */
+		keep_mark(v, own_len(v) + n);
+		v->claimed = n;
+		update_room(v);
+	}
+	return first;
+}
+
+MMVEC_EXPORT int mmvec_publish(struct mmvec *v, size_t n)
+{
+	if (!v)
+		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
+	if (n > v->claimed)
+		return -ERANGE;
+	if (!n)
+		return 0;
+	v->claimed -= n;
+	publish_len(v, own_len(v) + n);
+	update_room(v);
+	return 0;
 }
 
 MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
@@ -424,10 +516,8 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 	if (!n)
 		return 0;
 	len = own_len(v);
-	size = v->elem_size;
-	rc = check_add(v, len, n, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
+	size = v->head.elem_size;
+	rc = make_room(v, n, &new_len);
 	if (rc)
 		return rc;
 	claim(v, len * size, new_len * size);
@@ -454,10 +544,8 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 		return -ERANGE;
 	if (!n)
 		return 0;
-	size = v->elem_size;
-	rc = check_add(v, len, n, &new_len);
-	if (!rc)
-		rc = grow(v, new_len);
+	size = v->head.elem_size;
+	rc = make_room(v, n, &new_len);
 	if (rc)
 		return rc;
 
@@ -484,7 +572,7 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 {
-	size_t old, size;
+	size_t old;
 	int rc;
 
 	if (!v)
@@ -495,18 +583,14 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 	if (rc)
 		return rc;
 	old = own_len(v);
-	size = v->elem_size;
 	if (len > old) {
-		rc = grow(v, len);
-		if (rc)
-			return rc;
-		claim_zeroed(v, old * size, len * size);
+		if (!add_zeroed(v, len - old))
+			return -errno;
+		publish_len(v, len);
 	} else {
-		keep_mark(v, old);
+		drop_claim(v);
+		shrink_len(v, old, len);
 	}
-	publish_len(v, len);
-	if (len < old)
-		unclaim(v, len * size, old * size);
 	return 0;
 }
 
@@ -522,7 +606,7 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 	if (rc)
 		return rc;
 	/* exactly what was asked for (rounded up by the region), no doubling */
-	return commit(v, len * v->elem_size);
+	return commit(v, len * v->head.elem_size);
 }
 
 /* ---------------------------------------------------------------------------
@@ -542,12 +626,11 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 		return -ERANGE;
 	if (!n)
 		return 0;
-	size = v->elem_size;
-	keep_mark(v, len);
+	size = v->head.elem_size;
+	drop_claim(v);
 	memmove(base(v) + i * size, base(v) + (i + n) * size,
 		(len - i - n) * size);
-	publish_len(v, len - n);
-	unclaim(v, (len - n) * size, len * size);
+	shrink_len(v, len, len - n);
 	return 0;
 }
 
@@ -562,12 +645,11 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
-	size = v->elem_size;
-	keep_mark(v, len);
+	size = v->head.elem_size;
+	drop_claim(v);
 	if (i != len - 1)
 		memcpy(base(v) + i * size, base(v) + (len - 1) * size, size);
-	publish_len(v, len - 1);
-	unclaim(v, (len - 1) * size, len * size);
+	shrink_len(v, len, len - 1);
 	return 0;
 }
 
@@ -582,25 +664,20 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
-	size = v->elem_size;
+	size = v->head.elem_size;
+	drop_claim(v);
 	if (out)
 		memcpy(out, base(v) + (len - 1) * size, size);
-	keep_mark(v, len);
-	publish_len(v, len - 1);
-	unclaim(v, (len - 1) * size, len * size);
+	shrink_len(v, len, len - 1);
 	return 0;
 }
 
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
-	size_t len;
-
 	if (!v || read_only(v))
 		return;
-	len = own_len(v);
-	keep_mark(v, len);
-	publish_len(v, 0);
-	unclaim(v, 0, len * v->elem_size);
+	drop_claim(v);
+	shrink_len(v, own_len(v), 0);
 }
 
 MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
@@ -612,9 +689,10 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 		return -EINVAL;
 	if (read_only(v))
 		return -EBADF;
+	drop_claim(v);
 	had = v->region.committed;
 	/* cannot overflow: len * elem_size <= committed, a page multiple */
-	keep = mmvec__align_up(own_len(v) * v->elem_size, v->region.page);
+	keep = mmvec__align_up(own_len(v) * v->head.elem_size, v->region.page);
 	if (keep >= had)
 		return 0;
 
@@ -662,8 +740,8 @@ int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
 		return rc;
 	}
 	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
-	v->data = v->region.base;
-	v->elem_size = elem_size;
+	v->head.data = v->region.base;
+	v->head.elem_size = elem_size;
 	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
 	v->file = f;
 	if (f->rdonly) {
@@ -673,7 +751,7 @@ int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
 	}
 
 	v->annotate = mmvec__annotating();
-	if (!v->annotate && elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
 	rc = commit(v, len * elem_size);
 	if (rc) {
@@ -697,6 +775,6 @@ MMVEC_EXPORT int mmvec_sync(struct mmvec *v)
 		return -EINVAL;
 	if (!v->file)
 		return 0;
-	return mmvec__file_sync(v->file, base(v), own_len(v) * v->elem_size,
-				own_len(v));
+	return mmvec__file_sync(v->file, base(v),
+				own_len(v) * v->head.elem_size, own_len(v));
 }

@@ -7,6 +7,7 @@
  * behave.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mmvec.h"
@@ -17,8 +18,11 @@ int main(void)
 	struct mmvec *v = NULL;
 	int x = 7, out = 0;
 	int fails = 0;
+	char version[32];
 
-	if (mmvec_page_size() == 0 || strcmp(mmvec_version(), "1.0.0") != 0)
+	snprintf(version, sizeof(version), "%d.%d.%d", MMVEC_VERSION_MAJOR,
+		 MMVEC_VERSION_MINOR, MMVEC_VERSION_PATCH);
+	if (mmvec_page_size() == 0 || strcmp(mmvec_version(), version) != 0)
 		fails++;
 
 	if (mmvec_region_new(4 * mmvec_page_size(), 0, &r) != 0)
@@ -40,7 +44,8 @@ int main(void)
 	    mmvec_resize(v, 10) != 0 || mmvec_reserve(v, 50) != 0 ||
 	    mmvec_capacity(v) < 50 || mmvec_max_len(v) != 100 ||
 	    mmvec_elem_size(v) != sizeof(int) || !mmvec_data(v) ||
-	    !mmvec_at(v, 9))
+	    !mmvec_at(v, 9) || !mmvec_claim(v, 2) ||
+	    mmvec_publish(v, 2) != 0 || mmvec_len(v) != 12)
 		fails++;
 	mmvec_clear(v);
 	if (mmvec_shrink_to_fit(v) != 0 || mmvec_capacity(v) != 0)

@@ -3,7 +3,8 @@
  *
  * One writer, many readers, no locks: readers that read mmvec_len() may read
  * every element below it while the writer appends (the length is published
- * with release ordering after the elements are written).
+ * with release ordering after the elements are written), whether the writer
+ * calls the library, pushes inline or claims, fills and publishes.
  */
 #include "test-common.h"
 
@@ -120,9 +121,26 @@ out:
 	return NULL;
 }
 
-/* The writer: pushes and bulk appends of elements [from, n), with a reserve
- * now and then */
-static void write_range(struct mmvec *v, size_t from, size_t n)
+/* How the writer appends */
+enum writer {
+	/* mmvec_push() and mmvec_append() mixed, with a reserve now and then */
+	WRITE_MIXED,
+	/* mmvec_push_val(), the inline push */
+	WRITE_PUSH_VAL,
+	/* mmvec_claim(), fill in place, mmvec_publish(), in uneven batches */
+	WRITE_CLAIM,
+	WRITERS,
+};
+
+static const unsigned writer_flags[] = {
+	0, MMVEC_NO_HUGEPAGES, MMVEC_POPULATE,
+};
+
+static const char *const writer_names[WRITERS] = {
+	"push/append/reserve", "mmvec_push_val", "claim/fill/publish",
+};
+
+static void write_mixed(struct mmvec *v, size_t from, size_t n)
 {
 	struct elem chunk[64];
 	size_t i = from;
@@ -147,9 +165,56 @@ static void write_range(struct mmvec *v, size_t from, size_t n)
 	}
 }
 
-static const unsigned writer_flags[] = {
-	0, MMVEC_NO_HUGEPAGES, MMVEC_POPULATE,
-};
+static void write_push_val(struct mmvec *v, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		struct elem e = make_elem(i);
+		struct elem *p = mmvec_push_val(v, e);
+
+		fast_assert(p != NULL && elem_ok(p, i));
+	}
+}
+
+/* Readers must never see the zeroes a claimed slot holds before it is
+ * filled: element 0's index is 0, so every element is checked whole. */
+static void write_claim(struct mmvec *v, size_t from, size_t n)
+{
+	size_t i = from;
+
+	while (i < n) {
+		size_t k = 1 + (i * 7919) % 1000;
+		struct elem *slot;
+
+		if (k > n - i)
+			k = n - i;
+		slot = mmvec_claim(v, k + 3);
+		fast_assert(slot != NULL);
+		for (size_t j = 0; j < k; j++)
+			slot[j] = make_elem(i + j);
+		/* published in two steps; the 3 spare slots are discarded by
+		 * the next claim */
+		fast_assert(mmvec_publish(v, k / 2) == 0);
+		fast_assert(mmvec_publish(v, k - k / 2) == 0);
+		i += k;
+	}
+}
+
+/* The writer: elements [from, n) */
+static void write_range(enum writer w, struct mmvec *v, size_t from, size_t n)
+{
+	switch (w) {
+	case WRITE_MIXED:
+		write_mixed(v, from, n);
+		break;
+	case WRITE_PUSH_VAL:
+		write_push_val(v, from, n);
+		break;
+	case WRITE_CLAIM:
+	case WRITERS:
+		write_claim(v, from, n);
+		break;
+	}
+}
 
 START_TEST(one_writer_two_readers)
 {
@@ -158,8 +223,10 @@ START_TEST(one_writer_two_readers)
 	};
 	struct reader readers[NREADERS];
 
-	ck_assert_int_eq(mmvec_new(sizeof(struct elem), 0, writer_flags[_i],
-				   &sh.v), 0);
+	enum writer w = (enum writer)(_i % WRITERS);
+	unsigned flags = writer_flags[_i / WRITERS];
+
+	ck_assert_int_eq(mmvec_new(sizeof(struct elem), 0, flags, &sh.v), 0);
 	atomic_init(&sh.start, false);
 
 	for (size_t r = 0; r < NREADERS; r++) {
@@ -173,16 +240,17 @@ START_TEST(one_writer_two_readers)
 	/* Half, then wait until a reader has seen part of the vector, so that
 	 * the second half is written while readers read (on any scheduler,
 	 * and under Valgrind, which runs one thread at a time). */
-	write_range(sh.v, 0, sh.n / 2);
+	write_range(w, sh.v, 0, sh.n / 2);
 	for (long k = 0; atomic_load(&sh.partial) == 0 && k < 10000000; k++)
 		sched_yield();
 	ck_assert_uint_gt(atomic_load(&sh.partial), 0);
-	write_range(sh.v, sh.n / 2, sh.n);
+	write_range(w, sh.v, sh.n / 2, sh.n);
 
 	for (size_t r = 0; r < NREADERS; r++) {
 		ck_assert_int_eq(pthread_join(readers[r].thread, NULL), 0);
 		ck_assert_msg(readers[r].error == NULL,
-			      "reader %zu: %s (index %zu)", r, readers[r].error,
+			      "writer %s, flags %#x, reader %zu: %s (index %zu)",
+			      writer_names[w], flags, r, readers[r].error,
 			      readers[r].error_index);
 		ck_assert_uint_eq(readers[r].checked, sh.n);
 		ck_assert_uint_ge(readers[r].rounds, 1);
@@ -202,7 +270,7 @@ static Suite *concurrency_suite(void)
 	tc = tcase_create("readers");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, one_writer_two_readers, 0,
-			    (int)ARRAY_LENGTH(writer_flags));
+			    (int)(ARRAY_LENGTH(writer_flags) * WRITERS));
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -566,6 +566,13 @@ START_TEST(test_reader_is_read_only)
 	ck_assert_int_eq(mmvec_resize(r, 2000), -EBADF);
 	ck_assert_int_eq(mmvec_reserve(r, 2000), -EBADF);
 	ck_assert_int_eq(mmvec_shrink_to_fit(r), -EBADF);
+	errno = 0;
+	ck_assert_ptr_null(mmvec_claim(r, 1));
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(mmvec_publish(r, 0), -EBADF);
+	errno = 0;
+	ck_assert_ptr_null(mmvec_push_val(r, x));
+	ck_assert_int_eq(errno, EBADF);
 	mmvec_clear(r);
 	ck_assert_int_eq(mmvec_sync(r), 0);
 	ck_assert_uint_eq(mmvec_len(r), 1000);
@@ -576,11 +583,26 @@ START_TEST(test_reader_is_read_only)
 	ck_assert_file_unchanged(&c, path);
 	free(c.bytes);
 
-	/* the reader follows the writer in the same process too */
+	/* the reader follows the writer in the same process too, whichever
+	 * way it appends: the inline push and claim/publish also update the
+	 * file's live length */
 	push_values(w, 1000, 50000);
 	ck_assert_uint_eq(mmvec_len(r), 50000);
 	ck_assert_ptr_nonnull(mmvec_at(r, 49999));
-	check_values(r, 0, 50000);
+	for (size_t i = 50000; i < 60000; i++) {
+		int64_t y = value(i);
+
+		ck_assert_ptr_nonnull(mmvec_push_val(w, y));
+		fast_assert(mmvec_len(r) == i + 1);
+	}
+	int64_t *slots = mmvec_claim(w, 10000);
+	ck_assert_ptr_nonnull(slots);
+	for (size_t i = 0; i < 10000; i++)
+		slots[i] = value(60000 + i);
+	ck_assert_uint_eq(mmvec_len(r), 60000);
+	ck_assert_int_eq(mmvec_publish(w, 10000), 0);
+	ck_assert_uint_eq(mmvec_len(r), 70000);
+	check_values(r, 0, 70000);
 	mmvec_free(r);
 	mmvec_free(w);
 

@@ -61,7 +61,8 @@ struct vm_fault_report faults_stop(void)
 	plan.mask = 0;
 	for (int op = 0; op < MMVEC__OS_NOPS; op++) {
 		r.injected += plan.injected[op];
-		if (op != MMVEC__OS_RELEASE)
+		/* releasing and zeroing need no memory from the OS */
+		if (op != MMVEC__OS_RELEASE && op != MMVEC__OS_ZERO)
 			r.calls += plan.calls[op];
 	}
 	r.decommit_injected = plan.injected[MMVEC__OS_DECOMMIT];
