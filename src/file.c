@@ -329,16 +329,14 @@ size_t mmvec__file_follow(struct mmvec_file *f, struct mmvec_region *r,
 int mmvec__file_sync(struct mmvec_file *f, void *data, size_t bytes,
 		     size_t len)
 {
-	int rc;
-
 	if (f->rdonly)
 		return 0;
 	/* the elements first: the synced length may only ever cover
-	 * elements that are on disk */
-	/* the kernel rounds the end up to a page; the bytes past the
-	 * elements are no business of memory checkers */
+	 * elements that are on disk. The kernel rounds the end up to a page;
+	 * the bytes past the elements are no business of memory checkers. */
 	if (bytes) {
-		rc = mmvec__os_sync(data, bytes);
+		int rc = mmvec__os_sync(data, bytes);
+
 		if (rc)
 			return rc;
 	}
