@@ -189,13 +189,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = mmvec_len(v);
 			if (mmvec_sync(v) != 0)
 				die("sync", 0);
+			/* a second reservation of a huge recorded max_len
+			 * may not fit next to the writer's */
 			rc = mmvec_open_fd(fd, elem_size, 0, MMVEC_RDONLY, &r);
-			if (rc)
+			if (rc && rc != -ENOMEM)
 				die("reopen as reader", rc);
-			if (mmvec_len(r) != len)
+			if (!rc && mmvec_len(r) != len)
 				die("reader length", 0);
-			sum += sum_elements(r);
-			mmvec_free(r);
+			if (!rc) {
+				sum += sum_elements(r);
+				mmvec_free(r);
+			}
 		}
 		mmvec_free(v);
 		(void)sum;
