@@ -2,7 +2,9 @@
  * SPDX-License-Identifier: MIT
  *
  * The OS layer: the only code that calls mmap, munmap, mprotect, madvise and
- * sysconf. It has no policy (no sizes, no growth rules, no element knowledge).
+ * sysconf, and the file calls of file-backed vectors (open, flock,
+ * posix_fallocate, msync, ...). It has no policy (no sizes, no growth rules,
+ * no element knowledge).
  *
  * Rules every function here obeys:
  * - addresses are page aligned and sizes are non-zero multiples of the page
