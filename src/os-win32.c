@@ -266,3 +266,121 @@ int mmvec__os_zero(void *addr, size_t size)
 	(void)size;
 	return -EOPNOTSUPP;
 }
+
+/* ---------------------------------------------------------------------------
+ * File mappings: not on Windows
+ *
+ * File-backed vectors need a reservation that file views can be mapped into
+ * piece by piece, which Windows offers only from Windows 10 1803 on
+ * (VirtualAlloc2 with MEM_RESERVE_PLACEHOLDER, MapViewOfFile3), and a file
+ * descriptor API. Until that port, mmvec_open() and mmvec_open_fd() fail
+ * with -EOPNOTSUPP here and change nothing.
+ * ------------------------------------------------------------------------- */
+
+int mmvec__os_file_open(const char *path, bool writable, bool create,
+			int *out, bool *created)
+{
+	(void)path;
+	(void)writable;
+	(void)create;
+	(void)out;
+	(void)created;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_unlink(const char *path)
+{
+	(void)path;
+}
+
+int mmvec__os_file_dup(int fd, bool writable, int *out)
+{
+	(void)fd;
+	(void)writable;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_close(int fd)
+{
+	(void)fd;
+}
+
+int mmvec__os_file_lock(int fd)
+{
+	(void)fd;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_unlock(int fd)
+{
+	(void)fd;
+}
+
+int mmvec__os_file_size(int fd, uint64_t *size)
+{
+	(void)fd;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset)
+{
+	(void)fd;
+	(void)buf;
+	(void)size;
+	(void)offset;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_write(int fd, const void *buf, size_t size,
+			 uint64_t offset)
+{
+	(void)fd;
+	(void)buf;
+	(void)size;
+	(void)offset;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size)
+{
+	(void)fd;
+	(void)from;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_truncate(int fd, uint64_t size)
+{
+	(void)fd;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_map_file(void *addr, size_t size, int fd, uint64_t offset,
+		       bool writable)
+{
+	(void)addr;
+	(void)size;
+	(void)fd;
+	(void)offset;
+	(void)writable;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
+{
+	(void)size;
+	(void)fd;
+	(void)writable;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_sync(void *addr, size_t size)
+{
+	(void)addr;
+	(void)size;
+	return 0;
+}

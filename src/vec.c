@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "annotate.h"
+#include "file.h"
 #include "region.h"
 
 struct mmvec {
@@ -42,6 +43,8 @@ struct mmvec {
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
+	/* The file behind the region (file.h), or NULL. */
+	struct mmvec_file *file;
 };
 
 /* struct mmvec_head is ABI from 1.1 on: a struct mmvec * converts to it, and
@@ -69,6 +72,24 @@ static inline size_t own_len(const struct mmvec *v)
 static inline void publish_len(struct mmvec *v, size_t len)
 {
 	__atomic_store_n(&v->head.len, len, __ATOMIC_RELEASE);
+	if (MMVEC_UNLIKELY(v->file != NULL))
+		mmvec__file_publish(v->file, len);
+}
+
+/* A reader of a file (MMVEC_RDONLY): every modifying call is -EBADF. */
+static inline bool read_only(const struct mmvec *v)
+{
+	return MMVEC_UNLIKELY(v->file != NULL) && v->file->rdonly;
+}
+
+/* A reader's length follows the writer's, mapping more of the file as it
+ * grows: the region changes, not what the caller sees of the vector. */
+static size_t follow(const struct mmvec *v)
+{
+	struct mmvec *w = (struct mmvec *)v;
+
+	return mmvec__file_follow(w->file, &w->region, v->head.elem_size,
+				  v->max_len);
 }
 
 static inline size_t own_cap(const struct mmvec *v)
@@ -86,7 +107,7 @@ static inline char *base(const struct mmvec *v)
  * append would overwrite). Only the writer reads room. */
 static void update_room(struct mmvec *v)
 {
-	v->head.room = v->annotate || v->claimed ? 0 : own_cap(v);
+	v->head.room = v->annotate || v->claimed || v->file ? 0 : own_cap(v);
 }
 
 static void update_cap(struct mmvec *v)
@@ -290,17 +311,25 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		return;
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
-	mmvec__region_fini(&v->region);
+	if (v->file)
+		mmvec__file_close(v->file, &v->region, base(v),
+				  own_len(v) * v->head.elem_size, own_len(v));
+	else
+		mmvec__region_fini(&v->region);
 	free(v);
 }
 
 MMVEC_EXPORT size_t mmvec_len(const struct mmvec *v)
 {
+	if (v && read_only(v))
+		return follow(v);
 	return v ? __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE) : 0;
 }
 
 MMVEC_EXPORT size_t mmvec_capacity(const struct mmvec *v)
 {
+	if (v && read_only(v))
+		return follow(v);
 	return v ? own_cap(v) : 0;
 }
 
@@ -329,7 +358,8 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (i >= __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE)) {
+	if (i >= (read_only(v) ? follow(v) :
+			  __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))) {
 		errno = ERANGE;
 		return NULL;
 	}
@@ -348,7 +378,7 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t size = v->head.elem_size;
 	size_t new_len;
 	char *dst = base(v) + len * size;
-	int rc = make_room(v, 1, &new_len);
+	int rc = read_only(v) ? -EBADF : make_room(v, 1, &new_len);
 
 	if (rc) {
 		errno = -rc;
@@ -429,6 +459,10 @@ MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (read_only(v)) {
+		errno = EBADF;
+		return NULL;
+	}
 	first = add_zeroed(v, n);
 	if (first)
 		publish_len(v, own_len(v) + n);
@@ -441,6 +475,10 @@ MMVEC_EXPORT void *mmvec_claim(struct mmvec *v, size_t n)
 
 	if (!v) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (read_only(v)) {
+		errno = EBADF;
 		return NULL;
 	}
 	first = add_zeroed(v, n);
@@ -457,6 +495,8 @@ MMVEC_EXPORT int mmvec_publish(struct mmvec *v, size_t n)
 {
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	if (n > v->claimed)
 		return -ERANGE;
 	if (!n)
@@ -474,6 +514,8 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 
 	if (!v || (!elems && n))
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	if (!n)
 		return 0;
 	len = own_len(v);
@@ -498,6 +540,8 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 	if (!v || (!elems && n))
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i > len)
 		return -ERANGE;
@@ -536,6 +580,8 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	rc = check_len(v, len);
 	if (rc)
 		return rc;
@@ -557,6 +603,8 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	rc = check_len(v, len);
 	if (rc)
 		return rc;
@@ -574,6 +622,8 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i > len || n > len - i)
 		return -ERANGE;
@@ -593,6 +643,8 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
@@ -610,6 +662,8 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
@@ -623,7 +677,7 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
-	if (!v)
+	if (!v || read_only(v))
 		return;
 	drop_claim(v);
 	shrink_len(v, own_len(v), 0);
@@ -636,6 +690,8 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 
 	if (!v)
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	had = v->region.committed;
 	end = own_len(v) * v->head.elem_size;
 	claim_end = end + v->claimed * v->head.elem_size;
@@ -676,4 +732,65 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 MMVEC_EXPORT const char *mmvec_version(void)
 {
 	return MMVEC_VERSION;
+}
+
+/* ---------------------------------------------------------------------------
+ * File-backed vectors (file.c opens and checks the file)
+ * ------------------------------------------------------------------------- */
+
+int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
+			size_t max_len, unsigned flags, struct mmvec **out)
+{
+	size_t len = f->len; /* checked: len * elem_size fits */
+	size_t min = len > 1 ? len * elem_size : elem_size;
+	struct mmvec *v;
+	int rc;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rc = mmvec__region_init(&v->region, elem_size * max_len, min,
+				flags & MMVEC_ALL_FLAGS);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
+	v->head.data = v->region.base;
+	v->head.elem_size = elem_size;
+	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
+	v->file = f;
+	if (f->rdonly) {
+		/* mapped as it is followed; never pushed into (cap 0) */
+		*out = v;
+		return 0;
+	}
+
+	v->annotate = mmvec__annotating();
+	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+		v->fast_size = elem_size;
+	rc = commit(v, len * elem_size);
+	if (rc) {
+		mmvec__region_fini(&v->region);
+		free(v);
+		return rc;
+	}
+	/* Bytes past the elements may hold what an earlier run wrote and did
+	 * not keep: new elements there need zeroing. */
+	v->hwm = f->data_bytes < v->region.reserved ? (size_t)f->data_bytes :
+						      v->region.reserved;
+	claim(v, 0, len * elem_size);
+	publish_len(v, len);
+	*out = v;
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_sync(struct mmvec *v)
+{
+	if (!v)
+		return -EINVAL;
+	if (!v->file)
+		return 0;
+	return mmvec__file_sync(v->file, base(v),
+				own_len(v) * v->head.elem_size, own_len(v));
 }
