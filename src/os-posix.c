@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "os-inject.h"
 
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
@@ -48,31 +49,6 @@
  * (mprotect() cannot make it accessible). */
 #if defined(MAP_GUARD) && !MMVEC_PORTABLE
 #define USE_MAP_GUARD 1
-#endif
-
-/* ---------------------------------------------------------------------------
- * Fault injection (test builds only)
- * ------------------------------------------------------------------------- */
-
-#ifdef MMVEC_FAULT_INJECTION
-int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
-unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
-
-static int injected(enum mmvec__os_op op, size_t size)
-{
-	mmvec__os_calls[op]++;
-	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
-}
-#define INJECT(op, size)                                                       \
-	do {                                                                   \
-		int inj_ = injected(op, size);                                 \
-		if (inj_)                                                      \
-			return inj_;                                           \
-	} while (0)
-#define COUNT(op, size) ((void)injected(op, size))
-#else
-#define INJECT(op, size) ((void)0)
-#define COUNT(op, size) ((void)0)
 #endif
 
 /* ---------------------------------------------------------------------------

@@ -19,30 +19,7 @@
 
 #include "os.h"
 
-/* ---------------------------------------------------------------------------
- * Fault injection (test builds only)
- * ------------------------------------------------------------------------- */
-
-#ifdef MMVEC_FAULT_INJECTION
-int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
-unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
-
-static int injected(enum mmvec__os_op op, size_t size)
-{
-	mmvec__os_calls[op]++;
-	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
-}
-#define INJECT(op, size)                                                       \
-	do {                                                                   \
-		int inj_ = injected(op, size);                                 \
-		if (inj_)                                                      \
-			return inj_;                                           \
-	} while (0)
-#define COUNT(op, size) ((void)injected(op, size))
-#else
-#define INJECT(op, size) ((void)0)
-#define COUNT(op, size) ((void)0)
-#endif
+#include "os-inject.h"
 
 /* ---------------------------------------------------------------------------
  * Errors

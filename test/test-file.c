@@ -673,6 +673,9 @@ static void follow_child(int fd, size_t n, int go, int ready)
 		}
 		if (len > seen)
 			rounds++;
+		/* tell the writer, waiting at half, that a part was seen */
+		if (seen == 0 && len > 0 && len < n && write(ready, "p", 1) != 1)
+			_exit(2);
 		seen = len;
 		if (mmvec_data(r) != data)
 			_exit(5);
@@ -720,9 +723,15 @@ static void write_while_reading(struct follower *f, struct mmvec *w, size_t n)
 
 	ck_assert_int_eq(write(f->go, "g", 1), 1);
 	ck_assert_int_eq(read(f->ready, &c, 1), 1);
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0, waited = 0; i < n;) {
 		size_t batch = i % 3 ? 1 : 300;
 
+		/* the second half only once the reader has seen part of the
+		 * first, so that it sees the length grow on any scheduler */
+		if (!waited && i >= n / 2) {
+			ck_assert_int_eq(read(f->ready, &c, 1), 1);
+			waited = 1;
+		}
 		if (batch > n - i)
 			batch = n - i;
 		if (batch == 1) {
