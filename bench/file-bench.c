@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,12 @@ struct result {
 	double append, sync, close;
 };
 
-static void run_push(const char *path, size_t n, struct result *r)
+/* A new vector file at path, n int64 appended one at a time (@bulk false)
+ * or in CHUNK-byte extends filled in place, then synced and closed. */
+static void run_mmvec(const char *path, size_t n, bool bulk,
+		      struct result *r)
 {
+	size_t step = bulk ? CHUNK / sizeof(int64_t) : 1;
 	struct mmvec *v;
 	double t0, t1, t2;
 	int rc;
@@ -66,11 +71,15 @@ static void run_push(const char *path, size_t n, struct result *r)
 	if (rc)
 		fail("mmvec_open", -rc);
 	t0 = now();
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i += step) {
+		size_t k = n - i < step ? n - i : step;
 		int64_t x = (int64_t)i;
+		int64_t *p = bulk ? mmvec_extend(v, k) : mmvec_push(v, &x);
 
-		if (!mmvec_push(v, &x))
-			fail("mmvec_push", errno);
+		if (!p)
+			fail(bulk ? "mmvec_extend" : "mmvec_push", errno);
+		for (size_t j = 0; bulk && j < k; j++)
+			p[j] = (int64_t)(i + j);
 	}
 	t1 = now();
 	rc = mmvec_sync(v);
@@ -83,36 +92,14 @@ static void run_push(const char *path, size_t n, struct result *r)
 	r->close = now() - t2;
 }
 
+static void run_push(const char *path, size_t n, struct result *r)
+{
+	run_mmvec(path, n, false, r);
+}
+
 static void run_extend(const char *path, size_t n, struct result *r)
 {
-	size_t step = CHUNK / sizeof(int64_t);
-	struct mmvec *v;
-	double t0, t1, t2;
-	int rc;
-
-	unlink(path);
-	rc = mmvec_open(path, sizeof(int64_t), 0, MMVEC_CREATE, &v);
-	if (rc)
-		fail("mmvec_open", -rc);
-	t0 = now();
-	for (size_t i = 0; i < n; i += step) {
-		size_t k = n - i < step ? n - i : step;
-		int64_t *p = mmvec_extend(v, k);
-
-		if (!p)
-			fail("mmvec_extend", errno);
-		for (size_t j = 0; j < k; j++)
-			p[j] = (int64_t)(i + j);
-	}
-	t1 = now();
-	rc = mmvec_sync(v);
-	if (rc)
-		fail("mmvec_sync", -rc);
-	t2 = now();
-	mmvec_free(v);
-	r->append = t1 - t0;
-	r->sync = t2 - t1;
-	r->close = now() - t2;
+	run_mmvec(path, n, true, r);
 }
 
 static void run_write(const char *path, size_t n, struct result *r)

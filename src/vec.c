@@ -44,6 +44,24 @@ static int check_len(const struct mmvec *v, size_t len)
 	return 0;
 }
 
+/* The first checks of every call that modifies the vector: a NULL vector,
+ * a reader. */
+static int writer_args(const struct mmvec *v)
+{
+	if (!v)
+		return -EINVAL;
+	return read_only(v) ? -EBADF : 0;
+}
+
+/* The arguments of a call that sets the length or reserves for one, in the
+ * contract's order. */
+static int length_args(const struct mmvec *v, size_t len)
+{
+	int rc = writer_args(v);
+
+	return rc ? rc : check_len(v, len);
+}
+
 /* Commit at least [0, bytes) of the region (rounded up by the region), and
  * tell the checkers the newly committed part is not yet part of the vector.
  */
@@ -376,10 +394,10 @@ MMVEC_EXPORT void *mmvec_claim(struct mmvec *v, size_t n)
 
 MMVEC_EXPORT int mmvec_publish(struct mmvec *v, size_t n)
 {
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	int rc = writer_args(v);
+
+	if (rc)
+		return rc;
 	if (n > v->claimed)
 		return -ERANGE;
 	if (!n)
@@ -461,11 +479,7 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 	size_t old;
 	int rc;
 
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
-	rc = check_len(v, len);
+	rc = length_args(v, len);
 	if (rc)
 		return rc;
 	old = own_len(v);
@@ -484,11 +498,7 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 {
 	int rc;
 
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
-	rc = check_len(v, len);
+	rc = length_args(v, len);
 	if (rc)
 		return rc;
 	/* exactly what was asked for (rounded up by the region), no doubling */
@@ -502,11 +512,10 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 {
 	size_t len, size;
+	int rc = writer_args(v);
 
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (i > len || n > len - i)
 		return -ERANGE;
@@ -523,11 +532,10 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 {
 	size_t len, size;
+	int rc = writer_args(v);
 
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
@@ -542,11 +550,10 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 {
 	size_t len, size;
+	int rc = writer_args(v);
 
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
@@ -571,10 +578,9 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	size_t keep, had, end, claim_end;
 	int rc;
 
-	if (!v)
-		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	rc = writer_args(v);
+	if (rc)
+		return rc;
 	had = v->region.committed;
 	end = own_len(v) * v->head.elem_size;
 	claim_end = end + v->claimed * v->head.elem_size;
