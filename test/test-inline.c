@@ -412,19 +412,13 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("inline");
-	TCase *tc;
+	TCase *tc = test_case(s, "inline", NULL, NULL, 60);
 
-	tc = test_case(s, "head", NULL, NULL, 30);
-	test_add(tc, 1, head_layout, head_follows_every_call, NULL);
-
-	tc = test_case(s, "push", NULL, NULL, 30);
-	test_add(tc, 1, push_fast_values, push_val_values,
-		 push_val_evaluates_v_once, push_fast_null_vector,
-		 push_fast_size_mismatch, push_fast_null_elem_zeroes,
-		 push_fast_own_element, push_fast_full, NULL);
-
-	tc = test_case(s, "claim", NULL, NULL, 30);
-	test_add(tc, 1, claim_publish, claim_zero_and_errors,
+	test_add(tc, 1, head_layout, head_follows_every_call,
+		 push_fast_values, push_val_values, push_val_evaluates_v_once,
+		 push_fast_null_vector, push_fast_size_mismatch,
+		 push_fast_null_elem_zeroes, push_fast_own_element,
+		 push_fast_full, claim_publish, claim_zero_and_errors,
 		 claim_survives_reserve, NULL);
 	test_add(tc, DISCARDERS, claim_discarded, NULL);
 	return s;
