@@ -260,8 +260,8 @@ int mmvec__os_file_open(const char *path, bool writable, bool create,
 	(void)path;
 	(void)writable;
 	(void)create;
-	(void)out;
-	(void)created;
+	*out = -1;
+	*created = false;
 	return -EOPNOTSUPP;
 }
 
@@ -274,7 +274,7 @@ int mmvec__os_file_dup(int fd, bool writable, int *out)
 {
 	(void)fd;
 	(void)writable;
-	(void)out;
+	*out = -1;
 	return -EOPNOTSUPP;
 }
 
@@ -297,7 +297,7 @@ void mmvec__os_file_unlock(int fd)
 int mmvec__os_file_size(int fd, uint64_t *size)
 {
 	(void)fd;
-	(void)size;
+	*size = 0;
 	return -EOPNOTSUPP;
 }
 
@@ -351,7 +351,7 @@ int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
 	(void)size;
 	(void)fd;
 	(void)writable;
-	(void)out;
+	*out = -1;
 	return -EOPNOTSUPP;
 }
 
