@@ -204,10 +204,23 @@ int mmvec__os_commit(void *addr, size_t size)
 }
 
 /* Whether [addr, addr + size) has a page that is not mapped at all:
- * msync() fails with ENOMEM for unmapped addresses. */
+ * mincore() fails with ENOMEM for unmapped addresses (and, unlike msync(),
+ * is not reported by Valgrind for reading PROT_NONE memory). */
 static bool has_hole(void *addr, size_t size)
 {
-	return msync(addr, size, MS_ASYNC) != 0 && errno == ENOMEM;
+	size_t page = mmvec__os_page_size();
+	char *p = addr;
+	unsigned char vec[256];
+
+	for (size_t off = 0; off < size; off += sizeof(vec) * page) {
+		size_t n = size - off < sizeof(vec) * page ? size - off
+							   : sizeof(vec) * page;
+
+		/* cppcheck-suppress invalidFunctionArg ; n is a page multiple */
+		if (mincore(p + off, n, (void *)vec) != 0 && errno == ENOMEM)
+			return true;
+	}
+	return false;
 }
 
 /* Whether [p, p + len) has no hole after trying to map PROT_NONE into

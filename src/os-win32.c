@@ -351,7 +351,7 @@ int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
 	(void)size;
 	(void)fd;
 	(void)writable;
-	*out = -1;
+	(void)out;
 	return -EOPNOTSUPP;
 }
 

@@ -415,8 +415,9 @@ START_TEST(region_decommit_hole_repaired)
 	ck_assert_int_eq(mmvec_region_decommit(r, page), 0);
 	heal_os();
 	ck_assert_uint_eq(mmvec_region_committed(r), page);
-	/* mapped again: msync() fails with ENOMEM for a hole */
-	ck_assert_int_eq(msync(base + page, 15 * page, MS_ASYNC), 0);
+	/* mapped again: mincore() fails with ENOMEM for a hole */
+	unsigned char vec[16];
+	ck_assert_int_eq(mincore(base + page, 15 * page, vec), 0);
 	ck_assert_uint_eq(resident_pages(base, 8 * page), 1);
 	ck_assert_int_eq(mmvec_region_commit(r, 16 * page), 0);
 	ck_assert_uint_eq(base[0], 0x68);
