@@ -9,6 +9,8 @@
  */
 #include <mmvec.h>
 
+size_t mmvec_head_probe(const struct mmvec_head *h);
+
 __attribute__((visibility("default"))) size_t
 mmvec_head_probe(const struct mmvec_head *h)
 {

@@ -222,18 +222,27 @@ def sections(text, macro='.SH'):
     return out
 
 
+def font_text(line):
+    """The text of a font macro line (.B, .BR, ...), or None for any other
+    line."""
+    macro, _, rest = line.partition(' ')
+    if macro in ('.B', '.I'):
+        # one font: the arguments are joined with spaces
+        return ' '.join(roff_args(rest))
+    if macro in ('.BI', '.BR', '.IB', '.IR', '.RB', '.RI'):
+        # alternating fonts: the arguments are joined without spaces
+        return ''.join(roff_args(rest))
+    return None
+
+
 def plain(lines):
     """The text of roff lines, fonts and escapes removed."""
     text = []
     for line in lines:
-        macro, _, rest = line.partition(' ')
-        if macro in ('.B', '.I'):
-            text.append(' '.join(roff_args(rest)))
-        elif macro in ('.BI', '.BR', '.IB', '.IR', '.RB', '.RI'):
-            text.append(''.join(roff_args(rest)))
-        elif line.startswith('.'):
-            continue
-        else:
+        t = font_text(line)
+        if t is not None:
+            text.append(t)
+        elif not line.startswith('.'):
             text.append(line)
     joined = '\n'.join(text).replace('\\c\n', '')
     return unescape(joined)
@@ -267,13 +276,9 @@ def synopsis_prototypes(lines):
     """Function prototypes in a SYNOPSIS, as plain text."""
     text = []
     for line in lines:
-        macro, _, rest = line.partition(' ')
-        if macro in ('.B', '.I'):
-            # one font: the arguments are joined with spaces
-            text.append(' '.join(roff_args(rest)))
-        elif macro in ('.BI', '.BR', '.IB', '.IR', '.RB', '.RI'):
-            # alternating fonts: the arguments are joined without spaces
-            text.append(''.join(roff_args(rest)))
+        t = font_text(line)
+        if t is not None:
+            text.append(t)
         elif line.startswith('.PP'):
             text.append('\n')
         elif not line.startswith('.'):

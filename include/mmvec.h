@@ -105,6 +105,21 @@ extern "C" {
  * number of OS calls grows linearly with the length.
  */
 #define MMVEC_POPULATE (1u << 2)
+/**
+ * For mmvec_open() and mmvec_open_fd() only: create a missing file (mode
+ * 0666 less the umask) and make an empty one (size 0) an empty vector file.
+ * An existing vector file is opened as it is, never truncated. Other
+ * functions reject it as an unknown bit.
+ */
+#define MMVEC_CREATE (1u << 3)
+/**
+ * For mmvec_open() and mmvec_open_fd() only: open a reader, which maps the
+ * file read-only and follows the length that the file's writer publishes.
+ * Every call that would modify it fails with `-EBADF`. Combined with
+ * #MMVEC_CREATE it is `-EINVAL`; other functions reject it as an unknown
+ * bit.
+ */
+#define MMVEC_RDONLY (1u << 4)
 
 /* ------------------------------------------------------------------------ */
 /** @defgroup region Page-reservation layer
@@ -723,6 +738,181 @@ int mmvec_shrink_to_fit(struct mmvec *v);
  *         differ from the `MMVEC_VERSION_*` macros a program was compiled with
  */
 const char *mmvec_version(void);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup file File-backed vectors
+ *
+ * A vector whose elements live in a file, after a 64 KiB header: it persists
+ * across runs, other processes can read it while one process appends, and
+ * its elements never move (the file is mapped into the vector's reservation
+ * with `MAP_FIXED | MAP_SHARED`). doc/file-format.md describes the file.
+ *
+ * Every `mmvec_*` function works on such a vector, with these differences:
+ * - Growing extends the file and allocates its blocks first
+ *   (`posix_fallocate`), so a full file system is `-ENOSPC` and the
+ *   `RLIMIT_FSIZE` limit `-EFBIG` from the growing call, never a `SIGBUS`
+ *   or `SIGXFSZ` later. The library checks `RLIMIT_FSIZE` before it grows a
+ *   file, so the process is not sent `SIGXFSZ` by it. Other errors of the
+ *   file system (`-EIO`, `-EPERM` for a sealed memfd, ...) come back as
+ *   they are.
+ * - mmvec_shrink_to_fit() shortens the file to the header and the elements
+ *   rounded up to pages; mmvec_free() syncs (see mmvec_sync()), shortens
+ *   the file the same way, closes it and keeps it.
+ * - Crash safety: the header holds two lengths. The live length is
+ *   published (release ordering) on every change of the length; the synced
+ *   length is written by mmvec_sync() after the elements below it are on
+ *   disk. Opening uses the synced length, so after a crash or `kill -9` the
+ *   file reopens with at least the length the last successful mmvec_sync()
+ *   saw, every element below it as written. A call that removes elements
+ *   lowers the synced length with the live one, so removed elements never
+ *   come back. Elements changed in place (mmvec_insert(), mmvec_erase(),
+ *   mmvec_swap_remove(), stores through pointers) are durable from the next
+ *   mmvec_sync(); a machine crash before it may leave either value.
+ * - One writer: a writer takes `flock(LOCK_EX)` on the file, and a second
+ *   writer gets `-EBUSY`. The lock belongs to the open file description:
+ *   two mmvec_open_fd() writers on duplicates of one descriptor (or a
+ *   writer shared by `fork`) are not told apart, and must not be made.
+ * - Readers (#MMVEC_RDONLY) take no lock. mmvec_len() on a reader reads the
+ *   writer's live length from the shared header (acquire ordering), maps
+ *   more of the file when it has grown past what the reader has mapped,
+ *   and returns it; mmvec_at() and mmvec_capacity() (the same value on a
+ *   reader) do the same. The elements below a length a reader got are
+ *   complete. The length a reader sees never goes down while the writer
+ *   only grows the vector; calls that shrink it need the readers stopped,
+ *   as for threads (@ref threads), and a writer that reopens a file after a
+ *   crash starts from the synced length. A reader sees at most its own
+ *   mmvec_max_len() elements, and mmvec_data() never changes.
+ * - #MMVEC_HUGEPAGES does not apply to files (`-EINVAL`);
+ *   #MMVEC_POPULATE pre-faults a writer's file pages as they are mapped.
+ * - Errors add, to the conventions' list: `-EBADF` a modifying call on a
+ *   reader (or a descriptor that cannot be used); `-EBADMSG` a file that is
+ *   not a vector file of this format (magic, format version, byte order,
+ *   header size) or is damaged (shorter than its lengths say, a length past
+ *   its maximum); `-EFBIG` the file size limit; `-EBUSY` another writer.
+ *   Where several apply, the first in the order `EINVAL`, `EBADF`,
+ *   `ERANGE`, `EOVERFLOW`, `ENOSPC`, `EFBIG`, `ENOMEM` wins.
+ *
+ * A writer keeps the file's live length up to date on every push: inline
+ * pushes call the library for it. mmvec_sync() is the one call that waits
+ * for the disk.
+ *
+ * These functions exist on POSIX systems.
+ * @{
+ */
+
+/**
+ * Open or create a file-backed vector.
+ *
+ * A writer (without #MMVEC_RDONLY) opens @p path for reading and writing,
+ * takes the writer's lock and, with #MMVEC_CREATE, creates a missing file or
+ * initialises an empty one. It starts at the file's synced length (and sets
+ * the live length to it). A reader opens @p path read-only and starts at the
+ * live length. Without #MMVEC_CREATE a missing file is `-ENOENT` and an
+ * empty one `-EBADMSG`.
+ *
+ * The file records the element size and the @p max_len it was created with
+ * (0: the default reservation, see mmvec_new()). Opening an existing file
+ * with @p max_len 0 uses the recorded one; any other @p max_len must equal
+ * it.
+ *
+ * A failed call changes nothing: a file it created is removed again, an
+ * empty file it initialised is made empty again, and a bad file is never
+ * written to.
+ *
+ * @param path the file's name
+ * @param elem_size size of one element in bytes, at least 1; must equal the
+ *        file's
+ * @param max_len the most elements the vector will hold, or 0 (the file's,
+ *        or for a new file the library default)
+ * @param flags 0 or a combination of #MMVEC_CREATE, #MMVEC_RDONLY,
+ *        #MMVEC_NO_HUGEPAGES and #MMVEC_POPULATE
+ * @param[out] out the new vector; left untouched on failure
+ * @return 0 on success;
+ *         `-EINVAL` if @p path or @p out is NULL, @p elem_size is 0,
+ *         @p flags has an unknown bit, #MMVEC_HUGEPAGES, or both
+ *         #MMVEC_CREATE and #MMVEC_RDONLY; also if the file is not a
+ *         regular file, or its element size (or its maximum, when
+ *         @p max_len is not 0) differs;
+ *         `-EOVERFLOW` if `elem_size * max_len` rounded up to a page does
+ *         not fit in `size_t`, or the file's maximum or length does not;
+ *         `-EOPNOTSUPP` if pages are larger than the 64 KiB header;
+ *         `-ENOENT`, `-EACCES`, `-EISDIR` or another error of `open(2)`
+ *         for @p path;
+ *         `-EBUSY` if another writer has the file open;
+ *         `-EBADMSG` if the file is empty (without #MMVEC_CREATE), not a
+ *         vector file of this format, or damaged;
+ *         `-ENOSPC` or `-EFBIG` if a new file's header or the mapping of
+ *         its elements could not be allocated;
+ *         `-ENOMEM` if the OS refused the address space, a mapping or the
+ *         bookkeeping allocation.
+ * @note The argument errors come first; the file's own errors follow in
+ *       the order listed.
+ * @note File-backed vectors are POSIX only: on Windows mmvec_open() and
+ *       mmvec_open_fd() fail with `-EOPNOTSUPP` and change nothing.
+ */
+int mmvec_open(const char *path, size_t elem_size, size_t max_len,
+	       unsigned flags, struct mmvec **out);
+
+/**
+ * Open a file-backed vector on an open descriptor, as mmvec_open() does on
+ * a path: for example a `memfd` (`memfd_create(2)`), to share a vector
+ * between processes without a file system. #MMVEC_CREATE initialises an
+ * empty file.
+ *
+ * The descriptor is duplicated: the caller keeps and closes @p fd, and
+ * mmvec_free() closes the duplicate. A writer needs @p fd opened for
+ * reading and writing, a reader for reading.
+ *
+ * @param fd an open descriptor of a regular file (a memfd is one)
+ * @param elem_size size of one element in bytes, at least 1; must equal the
+ *        file's
+ * @param max_len the most elements the vector will hold, or 0 (the file's,
+ *        or for a new file the library default)
+ * @param flags 0 or a combination of #MMVEC_CREATE, #MMVEC_RDONLY,
+ *        #MMVEC_NO_HUGEPAGES and #MMVEC_POPULATE
+ * @param[out] out the new vector; left untouched on failure
+ * @return 0 on success;
+ *         `-EINVAL` if @p out is NULL, @p elem_size is 0, @p flags has an
+ *         unknown bit, #MMVEC_HUGEPAGES, or both #MMVEC_CREATE and
+ *         #MMVEC_RDONLY; also if @p fd is not a regular file, or the file's
+ *         element size (or its maximum, when @p max_len is not 0) differs;
+ *         `-EBADF` if @p fd is negative or not open, or not open for
+ *         reading (and writing, for a writer);
+ *         `-EOVERFLOW` if `elem_size * max_len` rounded up to a page does
+ *         not fit in `size_t`, or the file's maximum or length does not;
+ *         `-EOPNOTSUPP` if pages are larger than the 64 KiB header;
+ *         `-EBUSY` if another writer has the file open;
+ *         `-EBADMSG` if the file is empty (without #MMVEC_CREATE), not a
+ *         vector file of this format, or damaged;
+ *         `-ENOSPC` or `-EFBIG` if an empty file's header or the mapping
+ *         of its elements could not be allocated;
+ *         `-ENOMEM` if the OS refused the address space, a mapping or the
+ *         bookkeeping allocation.
+ */
+int mmvec_open_fd(int fd, size_t elem_size, size_t max_len, unsigned flags,
+		  struct mmvec **out);
+
+/**
+ * Make everything appended so far durable: the elements below the length
+ * are written to the disk (`msync(MS_SYNC)`), then the header's synced
+ * length is set to the length and the header written the same way. After
+ * a crash the file reopens with at least this length.
+ *
+ * On an anonymous vector (mmvec_new()) or a reader it does nothing.
+ *
+ * @param v the vector
+ * @return 0 on success (and for anonymous vectors and readers);
+ *         `-EINVAL` if @p v is NULL;
+ *         `-EIO` (or another error of `msync(2)`) if the data could not be
+ *         written; the synced length is then not changed.
+ * @note On Linux `msync(MS_SYNC)` flushes the file's data and the metadata
+ *       needed to read it (`fdatasync` of the range), which is what a
+ *       power failure needs; a memfd or tmpfs has no disk, and the call
+ *       only orders the header after the elements.
+ */
+int mmvec_sync(struct mmvec *v);
 
 /** @} */
 

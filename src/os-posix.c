@@ -11,10 +11,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "os.h"
+#include "os-inject.h"
 
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
@@ -45,31 +49,6 @@
  * (mprotect() cannot make it accessible). */
 #if defined(MAP_GUARD) && !MMVEC_PORTABLE
 #define USE_MAP_GUARD 1
-#endif
-
-/* ---------------------------------------------------------------------------
- * Fault injection (test builds only)
- * ------------------------------------------------------------------------- */
-
-#ifdef MMVEC_FAULT_INJECTION
-int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
-unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
-
-static int injected(enum mmvec__os_op op, size_t size)
-{
-	mmvec__os_calls[op]++;
-	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
-}
-#define INJECT(op, size)                                                       \
-	do {                                                                   \
-		int inj_ = injected(op, size);                                 \
-		if (inj_)                                                      \
-			return inj_;                                           \
-	} while (0)
-#define COUNT(op, size) ((void)injected(op, size))
-#else
-#define INJECT(op, size) ((void)0)
-#define COUNT(op, size) ((void)0)
 #endif
 
 /* ---------------------------------------------------------------------------
@@ -398,3 +377,256 @@ int mmvec__os_zero(void *addr, size_t size)
 	return -EOPNOTSUPP;
 }
 #endif
+
+/* ---------------------------------------------------------------------------
+ * File mappings
+ * ------------------------------------------------------------------------- */
+
+static int check_regular(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	return S_ISREG(st.st_mode) ? 0 : -EINVAL;
+}
+
+static int open_retry(const char *path, int flags)
+{
+	int fd;
+
+	do
+		fd = open(path, flags, 0666);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+int mmvec__os_file_open(const char *path, bool writable, bool create,
+			int *out, bool *created)
+{
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
+	int fd, rc;
+
+	*created = false;
+	fd = open_retry(path, flags);
+	/* O_EXCL tells whether this call made the file, which a failure
+	 * later removes again; retry if someone else made it meanwhile. */
+	while (fd == -ENOENT && writable && create) {
+		fd = open_retry(path, flags | O_CREAT | O_EXCL);
+		if (fd >= 0)
+			*created = true;
+		else if (fd == -EEXIST)
+			fd = open_retry(path, flags);
+	}
+	if (fd < 0)
+		return fd;
+	rc = check_regular(fd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+void mmvec__os_file_unlink(const char *path)
+{
+	(void)unlink(path);
+}
+
+int mmvec__os_file_dup(int fd, bool writable, int *out)
+{
+	int fl = fcntl(fd, F_GETFL);
+	int acc, dup, rc;
+
+	if (fl < 0)
+		return -EBADF;
+	rc = check_regular(fd);
+	if (rc)
+		return rc;
+	acc = fl & O_ACCMODE;
+	if (acc == O_WRONLY || (writable && acc != O_RDWR))
+		return -EBADF;
+	dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup < 0)
+		return -errno;
+	*out = dup;
+	return 0;
+}
+
+void mmvec__os_file_close(int fd)
+{
+	/* Linux closes the descriptor even when close() reports EINTR:
+	 * never retry. */
+	(void)close(fd);
+}
+
+int mmvec__os_file_lock(int fd)
+{
+	int rc;
+
+	do
+		rc = flock(fd, LOCK_EX | LOCK_NB);
+	while (rc != 0 && errno == EINTR);
+	if (rc != 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
+void mmvec__os_file_unlock(int fd)
+{
+	(void)flock(fd, LOCK_UN);
+}
+
+int mmvec__os_file_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	*size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+/* An offset or size that off_t can hold. */
+static bool fits_off(uint64_t x)
+{
+	return x <= (uint64_t)INT64_MAX &&
+	       (sizeof(off_t) >= 8 || x <= (uint64_t)INT32_MAX);
+}
+
+int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset)
+{
+	char *p = buf;
+
+	while (size) {
+		ssize_t n;
+
+		if (!fits_off(offset))
+			return -EBADMSG;
+		n = pread(fd, p, size, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EBADMSG;
+		p += n;
+		size -= (size_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+int mmvec__os_file_write(int fd, const void *buf, size_t size,
+			 uint64_t offset)
+{
+	const char *p = buf;
+
+	while (size) {
+		ssize_t n;
+
+		if (!fits_off(offset + size))
+			return -EFBIG;
+		n = pwrite(fd, p, size, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		size -= (size_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size)
+{
+	struct rlimit lim;
+	int rc;
+
+	if (size <= from)
+		return 0;
+	if (!fits_off(size))
+		return -EFBIG;
+	/* The kernel sends SIGXFSZ to a process that grows a file past its
+	 * limit, and that signal's default action ends it: return the error
+	 * the call would have given, without the signal. */
+	if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+	    size > (uint64_t)lim.rlim_cur)
+		return -EFBIG;
+	do
+		rc = posix_fallocate(fd, (off_t)from, (off_t)(size - from));
+	while (rc == EINTR);
+	if (rc == EFBIG || rc == ENOSPC)
+		return -rc;
+	/* EINVAL/EOPNOTSUPP: the file system cannot allocate blocks ahead
+	 * (glibc only emulates it where writes can). Extend the size alone:
+	 * the mapping still works, only running out of space shows up later,
+	 * as it does for every store into such a file. */
+	if (rc == EINVAL || rc == EOPNOTSUPP) {
+		uint64_t have = 0;
+
+		rc = mmvec__os_file_size(fd, &have);
+		if (rc)
+			return rc;
+		return have >= size ? 0 : mmvec__os_file_truncate(fd, size);
+	}
+	return -rc;
+}
+
+int mmvec__os_file_truncate(int fd, uint64_t size)
+{
+	int rc;
+
+	if (!fits_off(size))
+		return -EFBIG;
+	do
+		rc = ftruncate(fd, (off_t)size);
+	while (rc != 0 && errno == EINTR);
+	return rc == 0 ? 0 : -errno;
+}
+
+int mmvec__os_map_file(void *addr, size_t size, int fd, uint64_t offset,
+		       bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	int err;
+
+	if (!fits_off(offset) || !fits_off(offset + size))
+		return -EFBIG;
+	/* MAP_FIXED over the PROT_NONE reservation: the address stays the
+	 * same, the file's pages take the reservation's place. */
+	/* cppcheck-suppress leakReturnValNotUsed ; the mapping replaces part
+	 * of the reservation, which mmvec__os_release() unmaps */
+	if (mmap(addr, size, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)offset) !=
+	    MAP_FAILED)
+		return 0;
+	err = errno;
+	/* A failed MAP_FIXED may already have unmapped the range: put the
+	 * reservation back, so that nobody else's mapping lands in it. */
+	/* cppcheck-suppress leakReturnValNotUsed ; part of the reservation */
+	(void)map_none(addr, size, MAP_FIXED);
+	return err == EAGAIN ? -ENOMEM : -err;
+}
+
+int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	void *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return errno == EAGAIN ? -ENOMEM : -errno;
+	*out = p;
+	return 0;
+}
+
+int mmvec__os_sync(void *addr, size_t size)
+{
+	int rc;
+
+	do
+		rc = msync(addr, size, MS_SYNC);
+	while (rc != 0 && errno == EINTR);
+	return rc == 0 ? 0 : -errno;
+}

@@ -19,30 +19,7 @@
 
 #include "os.h"
 
-/* ---------------------------------------------------------------------------
- * Fault injection (test builds only)
- * ------------------------------------------------------------------------- */
-
-#ifdef MMVEC_FAULT_INJECTION
-int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
-unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
-
-static int injected(enum mmvec__os_op op, size_t size)
-{
-	mmvec__os_calls[op]++;
-	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
-}
-#define INJECT(op, size)                                                       \
-	do {                                                                   \
-		int inj_ = injected(op, size);                                 \
-		if (inj_)                                                      \
-			return inj_;                                           \
-	} while (0)
-#define COUNT(op, size) ((void)injected(op, size))
-#else
-#define INJECT(op, size) ((void)0)
-#define COUNT(op, size) ((void)0)
-#endif
+#include "os-inject.h"
 
 /* ---------------------------------------------------------------------------
  * Errors
@@ -265,4 +242,122 @@ int mmvec__os_zero(void *addr, size_t size)
 	(void)addr;
 	(void)size;
 	return -EOPNOTSUPP;
+}
+
+/* ---------------------------------------------------------------------------
+ * File mappings: not on Windows
+ *
+ * File-backed vectors need a reservation that file views can be mapped into
+ * piece by piece, which Windows offers only from Windows 10 1803 on
+ * (VirtualAlloc2 with MEM_RESERVE_PLACEHOLDER, MapViewOfFile3), and a file
+ * descriptor API. Until that port, mmvec_open() and mmvec_open_fd() fail
+ * with -EOPNOTSUPP here and change nothing.
+ * ------------------------------------------------------------------------- */
+
+int mmvec__os_file_open(const char *path, bool writable, bool create,
+			int *out, bool *created)
+{
+	(void)path;
+	(void)writable;
+	(void)create;
+	(void)out;
+	(void)created;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_unlink(const char *path)
+{
+	(void)path;
+}
+
+int mmvec__os_file_dup(int fd, bool writable, int *out)
+{
+	(void)fd;
+	(void)writable;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_close(int fd)
+{
+	(void)fd;
+}
+
+int mmvec__os_file_lock(int fd)
+{
+	(void)fd;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_unlock(int fd)
+{
+	(void)fd;
+}
+
+int mmvec__os_file_size(int fd, uint64_t *size)
+{
+	(void)fd;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset)
+{
+	(void)fd;
+	(void)buf;
+	(void)size;
+	(void)offset;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_write(int fd, const void *buf, size_t size,
+			 uint64_t offset)
+{
+	(void)fd;
+	(void)buf;
+	(void)size;
+	(void)offset;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size)
+{
+	(void)fd;
+	(void)from;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_truncate(int fd, uint64_t size)
+{
+	(void)fd;
+	(void)size;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_map_file(void *addr, size_t size, int fd, uint64_t offset,
+		       bool writable)
+{
+	(void)addr;
+	(void)size;
+	(void)fd;
+	(void)offset;
+	(void)writable;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
+{
+	(void)size;
+	(void)fd;
+	(void)writable;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_sync(void *addr, size_t size)
+{
+	(void)addr;
+	(void)size;
+	return 0;
 }

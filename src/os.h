@@ -2,9 +2,10 @@
  * SPDX-License-Identifier: MIT
  *
  * The OS layer: the only code that calls mmap, munmap, mprotect, madvise and
- * sysconf (VirtualAlloc and VirtualFree on Windows). It has no policy (no
- * sizes, no growth rules, no element knowledge). One file per system family
- * implements it: os-posix.c, os-win32.c.
+ * sysconf (VirtualAlloc and VirtualFree on Windows), and the file calls of
+ * file-backed vectors (open, flock, posix_fallocate, msync, ...). It has no
+ * policy (no sizes, no growth rules, no element knowledge). One file per
+ * system family implements it: os-posix.c, os-win32.c.
  *
  * Rules every function here obeys:
  * - addresses are page aligned and sizes are non-zero multiples of the page
@@ -18,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The page size, a power of two. Cached after the first call (any thread
  * may make it). */
@@ -99,5 +101,78 @@ extern int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
 /* Calls made so far, per operation (including failed ones). */
 extern unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
 #endif
+
+
+/* ---------------------------------------------------------------------------
+ * File mappings
+ *
+ * Files are named by descriptor and measured in bytes from their start as
+ * uint64_t, whatever size_t is, so that 32- and 64-bit processes share
+ * files. Descriptors are opened close-on-exec.
+ * ------------------------------------------------------------------------- */
+
+/* Open `path` for reading, or for reading and writing when `writable`;
+ * `create` (with `writable`) creates a missing file with mode 0666 less the
+ * umask, and sets *created when it did. The descriptor must be a regular
+ * file (a memfd is one): else -EINVAL, and nothing stays open. Other
+ * failures are open(2)'s errno. */
+int mmvec__os_file_open(const char *path, bool writable, bool create,
+			int *out, bool *created);
+
+/* Remove the name `path` (a file that mmvec__os_file_open() created). */
+void mmvec__os_file_unlink(const char *path);
+
+/* A close-on-exec duplicate of `fd`, which must be a regular file opened for
+ * reading (and for writing when `writable`): -EBADF for a closed descriptor
+ * or one without the access, -EINVAL for anything but a regular file. */
+int mmvec__os_file_dup(int fd, bool writable, int *out);
+
+/* Close a descriptor that mmvec__os_file_open() or _dup() returned. */
+void mmvec__os_file_close(int fd);
+
+/* Take the one writer's lock on the file (flock(LOCK_EX), not waiting):
+ * -EBUSY if another open file description holds it. The lock belongs to the
+ * open file description, so duplicates of one descriptor share it, and it
+ * ends with mmvec__os_file_unlock() or when the last of them is closed. */
+int mmvec__os_file_lock(int fd);
+void mmvec__os_file_unlock(int fd);
+
+/* The file's size in bytes. */
+int mmvec__os_file_size(int fd, uint64_t *size);
+
+/* Read or write exactly `size` bytes at `offset` (pread/pwrite, retried on
+ * short transfers). A read past the end of the file is -EBADMSG. */
+int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset);
+int mmvec__os_file_write(int fd, const void *buf, size_t size,
+			 uint64_t offset);
+
+/* Make the file at least `size` bytes long with disk blocks allocated for
+ * [from, size) (posix_fallocate), so that stores into a mapping of that
+ * range cannot fail for want of space later (no SIGBUS). -ENOSPC when the
+ * file system is full; -EFBIG past RLIMIT_FSIZE or the file system's largest
+ * file. RLIMIT_FSIZE is checked first: growing past it would also send
+ * SIGXFSZ, whose default action ends the process. On failure the size is
+ * what it was (blocks allocated in between may stay allocated). */
+int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size);
+
+/* Set the file's size (ftruncate). */
+int mmvec__os_file_truncate(int fd, uint64_t size);
+
+/* Map `size` bytes of the file from `offset` (page aligned) shared, over
+ * `[addr, addr + size)` of a reservation: readable, and writable when
+ * `writable`. The file must be at least `offset + size` bytes long where the
+ * range is touched. On failure the range is PROT_NONE again. */
+int mmvec__os_map_file(void *addr, size_t size, int fd, uint64_t offset,
+		       bool writable);
+
+/* Map `size` bytes of the file from offset 0, shared, anywhere; unmap with
+ * mmvec__os_release(). */
+int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out);
+
+/* Write the dirty pages of the shared file mapping `[addr, addr + size)` to
+ * the disk and wait for it (msync(MS_SYNC)), including the file size the
+ * data needs. `size` need not be a page multiple (the pages it reaches are
+ * written). -EIO (or another errno) when the write failed. */
+int mmvec__os_sync(void *addr, size_t size);
 
 #endif /* MMVEC_OS_H */

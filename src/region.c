@@ -103,6 +103,9 @@ static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
 	r->huge = huge;
 	r->populate_step = huge ? huge : mmvec__align_up(POPULATE_STEP, r->page);
 	r->flags = flags;
+	r->fd = -1;
+	r->offset = 0;
+	r->writable = true;
 	advise(r, 0, bytes);
 	return 0;
 }
@@ -180,6 +183,82 @@ void mmvec__region_fini(struct mmvec_region *r)
 	r->reserved = r->committed = 0;
 }
 
+/* Commit [committed, target) of a file region: allocate, then map. */
+static int commit_file(struct mmvec_region *r, size_t target)
+{
+	size_t grow = target - r->committed;
+	uint64_t from = r->offset + r->committed;
+	uint64_t to = r->offset + target;
+	uint64_t had = 0;
+	int rc;
+
+	if (r->writable) {
+		rc = mmvec__os_file_size(r->fd, &had);
+		if (rc)
+			return rc;
+		rc = mmvec__os_file_allocate(r->fd, from, to);
+		if (rc) {
+			uint64_t now;
+
+			if (mmvec__os_file_size(r->fd, &now) == 0 && now != had)
+				(void)mmvec__os_file_truncate(r->fd, had);
+			return rc;
+		}
+	}
+	rc = mmvec__os_map_file(r->base + r->committed, grow, r->fd, from,
+				r->writable);
+	if (rc == 0 && r->writable && (r->flags & MMVEC_POPULATE))
+		rc = mmvec__os_populate(r->base + r->committed, grow);
+	if (rc) {
+		/* the range is PROT_NONE again (or is made so): undo the
+		 * growth of the file too */
+		if (mmvec__os_decommit(r->base + r->committed, grow) == 0)
+			advise(r, r->committed, grow);
+		if (r->writable && had < to)
+			(void)mmvec__os_file_truncate(r->fd, had);
+		return rc == -EFBIG ? rc : -ENOMEM;
+	}
+	r->committed = target;
+	return 0;
+}
+
+/* Decommit [keep, committed) of a file region. The file is shortened first:
+ * if that fails nothing has changed; if the remap then fails the file gets
+ * its length back, so that the still-mapped pages stay backed. */
+static int decommit_file(struct mmvec_region *r, size_t keep)
+{
+	size_t drop = r->committed - keep;
+	int rc;
+
+	if (r->writable) {
+		rc = mmvec__os_file_truncate(r->fd, r->offset + keep);
+		if (rc)
+			return rc;
+	}
+	rc = mmvec__os_decommit(r->base + keep, drop);
+	if (rc) {
+		if (r->writable)
+			(void)mmvec__os_file_allocate(r->fd, r->offset + keep,
+						      r->offset + r->committed);
+		return -ENOMEM;
+	}
+	advise(r, keep, drop);
+	r->committed = keep;
+	return 0;
+}
+
+void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
+			  bool writable)
+{
+	r->fd = fd;
+	r->offset = offset;
+	r->writable = writable;
+	/* File pages are page cache, not anonymous memory: transparent huge
+	 * pages do not apply, and huge commit steps would only make the file
+	 * grow in 2 MiB jumps. */
+	r->huge = 0;
+}
+
 int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
 {
 	size_t target, grow;
@@ -187,6 +266,8 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
 
 	if (bytes <= r->committed)
 		return 0;
+	if (r->fd >= 0)
+		return commit_file(r, mmvec__align_up(bytes, r->page));
 
 	/* cannot overflow: bytes <= reserved, a page multiple */
 	target = mmvec__align_up(bytes, r->page);
@@ -233,6 +314,8 @@ int mmvec__region_decommit(struct mmvec_region *r, size_t bytes)
 	keep = mmvec__align_up(bytes, r->page);
 	if (keep == r->committed)
 		return 0;
+	if (r->fd >= 0)
+		return decommit_file(r, keep);
 
 	if (mmvec__os_decommit(r->base + keep, r->committed - keep))
 		return -ENOMEM;
@@ -250,7 +333,9 @@ void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to)
 	size_t lo = mmvec__align_up(from, r->page);
 	size_t hi = to & ~(r->page - 1);
 
-	if (hi > lo && hi - lo >= ZERO_SCAN_MIN &&
+	/* Dropping pages of a file mapping reads the file again: files get
+	 * the memset. */
+	if (r->fd < 0 && hi > lo && hi - lo >= ZERO_SCAN_MIN &&
 	    mmvec__os_zero(r->base + lo, hi - lo) == 0) {
 		memset(r->base + from, 0, lo - from);
 		memset(r->base + hi, 0, to - hi);

@@ -45,6 +45,11 @@ struct mmvec_region {
 	 * needs: one huge page, or 2 MiB without them */
 	size_t populate_step;
 	unsigned flags;
+	/* The backing: anonymous memory (fd -1) or, after
+	 * mmvec__region_attach(), the file fd from byte `offset` on. */
+	int fd;
+	uint64_t offset;  /* page aligned */
+	bool writable;    /* false: a file mapped read-only */
 };
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
@@ -78,6 +83,19 @@ int mmvec__region_decommit(struct mmvec_region *r, size_t bytes);
  * Cannot fail: a long range's untouched pages are dropped rather than
  * faulted in, and everything else is memset. */
 void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to);
+
+/* Back a freshly initialised region (nothing committed) by the file fd from
+ * byte `offset` (page aligned) on, instead of anonymous memory. The region
+ * does not own fd: it stays open until after mmvec__region_fini().
+ * Committing [0, bytes) then maps the file's [offset, offset + bytes)
+ * shared: a writable region first makes the file that long with its blocks
+ * allocated (-ENOSPC, -EFBIG, and on failure the file keeps its size), a
+ * read-only one maps what the caller knows is there. Commit steps are pages
+ * (no huge pages for files), and MMVEC_POPULATE pre-faults a writable
+ * region only. Decommitting a writable region shortens the file to
+ * offset + the bytes kept, so that pages committed again read as zero. */
+void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
+			  bool writable);
 
 /* x rounded up to a multiple of the power of two a, for callers that know
  * it fits. */

@@ -13,91 +13,13 @@
 #include <string.h>
 
 #include "annotate.h"
+#include "file.h"
 #include "region.h"
-
-struct mmvec {
-	/* What the inline push in mmvec.h and mmvec_push()'s hot path read,
-	 * first and together. head.len is written by the one writer with
-	 * release stores, after the elements below it, and read by other
-	 * threads with acquire loads. head.room is min(cap, ...) or 0 (see
-	 * update_room()); head.data is region.base. */
-	struct mmvec_head head;
-	/* elem_size when mmvec_push() can copy it with one move (1, 2, 4, 8
-	 * or 16), else 0 */
-	size_t fast_size;
-	/* min(committed / elem_size, max_len); relaxed atomics, since readers
-	 * may ask for it while the writer grows. */
-	size_t cap;
-
-	size_t max_len;
-	/* High-water mark of written bytes: max(hwm, len * elem_size). Bytes
-	 * at or above it have not been written since they were committed, so
-	 * they still read as zero and new elements only need zeroing below
-	 * it. Appending raises the mark through len alone (so inline appends
-	 * need not touch it); calls that lower len raise hwm first
-	 * (keep_mark()). */
-	size_t hwm;
-	/* Slots claimed past len by mmvec_claim(), not yet published. */
-	size_t claimed;
-	/* Whether to tell Valgrind or ASan about [len, capacity). */
-	bool annotate;
-	struct mmvec_region region;
-};
-
-/* struct mmvec_head is ABI from 1.1 on: a struct mmvec * converts to it, and
- * its members sit where programs compiled against 1.1's header look. */
-_Static_assert(offsetof(struct mmvec, head) == 0, "head first");
-_Static_assert(offsetof(struct mmvec_head, len) == 0, "len");
-_Static_assert(offsetof(struct mmvec_head, room) == sizeof(size_t), "room");
-_Static_assert(offsetof(struct mmvec_head, data) == 2 * sizeof(size_t),
-	       "data");
-_Static_assert(offsetof(struct mmvec_head, elem_size) ==
-		       2 * sizeof(size_t) + sizeof(void *),
-	       "elem_size");
+#include "vec.h"
 
 /* ---------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------- */
-
-/* The writer's own view of the length: nobody else writes it. */
-static inline size_t own_len(const struct mmvec *v)
-{
-	return __atomic_load_n(&v->head.len, __ATOMIC_RELAXED);
-}
-
-/* Make the length visible to readers after the elements below it. */
-static inline void publish_len(struct mmvec *v, size_t len)
-{
-	__atomic_store_n(&v->head.len, len, __ATOMIC_RELEASE);
-}
-
-static inline size_t own_cap(const struct mmvec *v)
-{
-	return __atomic_load_n(&v->cap, __ATOMIC_RELAXED);
-}
-
-static inline char *base(const struct mmvec *v)
-{
-	return v->head.data;
-}
-
-/* Inline appends may fill [len, room) unseen: all of the capacity, unless
- * the library must see every append (checkers to tell, or a claim that an
- * append would overwrite). Only the writer reads room. */
-static void update_room(struct mmvec *v)
-{
-	v->head.room = v->annotate || v->claimed ? 0 : own_cap(v);
-}
-
-static void update_cap(struct mmvec *v)
-{
-	size_t cap = v->region.committed / v->head.elem_size;
-
-	if (cap > v->max_len)
-		cap = v->max_len;
-	__atomic_store_n(&v->cap, cap, __ATOMIC_RELAXED);
-	update_room(v);
-}
 
 /* The new length after adding n to len, or -EOVERFLOW / -ENOSPC, in the
  * contract's order. */
@@ -120,6 +42,24 @@ static int check_len(const struct mmvec *v, size_t len)
 	if (len > v->max_len)
 		return -ENOSPC;
 	return 0;
+}
+
+/* The first checks of every call that modifies the vector: a NULL vector,
+ * a reader. */
+static int writer_args(const struct mmvec *v)
+{
+	if (!v)
+		return -EINVAL;
+	return read_only(v) ? -EBADF : 0;
+}
+
+/* The arguments of a call that sets the length or reserves for one, in the
+ * contract's order. */
+static int length_args(const struct mmvec *v, size_t len)
+{
+	int rc = writer_args(v);
+
+	return rc ? rc : check_len(v, len);
 }
 
 /* Commit at least [0, bytes) of the region (rounded up by the region), and
@@ -174,13 +114,6 @@ static int grow(struct mmvec *v, size_t new_len)
 	if (rc && target > need)
 		rc = commit(v, need);
 	return rc;
-}
-
-/* Before the length drops: remember how far elements reached. */
-static inline void keep_mark(struct mmvec *v, size_t len)
-{
-	if (len * v->head.elem_size > v->hwm)
-		v->hwm = len * v->head.elem_size;
 }
 
 /* Bytes [from, to), from the current end on, become element storage that
@@ -290,17 +223,25 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		return;
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
-	mmvec__region_fini(&v->region);
+	if (v->file)
+		mmvec__file_close(v->file, &v->region, base(v),
+				  own_len(v) * v->head.elem_size, own_len(v));
+	else
+		mmvec__region_fini(&v->region);
 	free(v);
 }
 
 MMVEC_EXPORT size_t mmvec_len(const struct mmvec *v)
 {
+	if (v && read_only(v))
+		return follow(v);
 	return v ? __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE) : 0;
 }
 
 MMVEC_EXPORT size_t mmvec_capacity(const struct mmvec *v)
 {
+	if (v && read_only(v))
+		return follow(v);
 	return v ? own_cap(v) : 0;
 }
 
@@ -329,7 +270,8 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (i >= __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE)) {
+	if (i >= (read_only(v) ? follow(v) :
+			  __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))) {
 		errno = ERANGE;
 		return NULL;
 	}
@@ -348,7 +290,7 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t size = v->head.elem_size;
 	size_t new_len;
 	char *dst = base(v) + len * size;
-	int rc = make_room(v, 1, &new_len);
+	int rc = read_only(v) ? -EBADF : make_room(v, 1, &new_len);
 
 	if (rc) {
 		errno = -rc;
@@ -401,15 +343,20 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 	return dst;
 }
 
-/* Slots [len, len + n) committed and zeroed, or NULL with errno set: what
- * mmvec_extend() publishes and mmvec_claim() does not. */
+/* Slots [len, len + n) committed and zeroed, or NULL with errno set (a NULL
+ * vector, a reader, or as make_room() fails): what mmvec_extend()
+ * publishes and mmvec_claim() does not. */
 static char *add_zeroed(struct mmvec *v, size_t n)
 {
-	size_t len = own_len(v);
-	size_t size = v->head.elem_size;
-	size_t new_len;
-	int rc;
+	size_t len, size, new_len;
+	int rc = !v ? -EINVAL : read_only(v) ? -EBADF : 0;
 
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	len = own_len(v);
+	size = v->head.elem_size;
 	if (!n) /* a no-op: an open claim stays open */
 		return base(v) + len * size;
 	rc = make_room(v, n, &new_len);
@@ -425,10 +372,6 @@ MMVEC_EXPORT void *mmvec_extend(struct mmvec *v, size_t n)
 {
 	char *first;
 
-	if (!v) {
-		errno = EINVAL;
-		return NULL;
-	}
 	first = add_zeroed(v, n);
 	if (first)
 		publish_len(v, own_len(v) + n);
@@ -439,10 +382,6 @@ MMVEC_EXPORT void *mmvec_claim(struct mmvec *v, size_t n)
 {
 	char *first;
 
-	if (!v) {
-		errno = EINVAL;
-		return NULL;
-	}
 	first = add_zeroed(v, n);
 	if (first && n) {
 		/* the writer fills them, behind the library's back */
@@ -455,8 +394,10 @@ MMVEC_EXPORT void *mmvec_claim(struct mmvec *v, size_t n)
 
 MMVEC_EXPORT int mmvec_publish(struct mmvec *v, size_t n)
 {
-	if (!v)
-		return -EINVAL;
+	int rc = writer_args(v);
+
+	if (rc)
+		return rc;
 	if (n > v->claimed)
 		return -ERANGE;
 	if (!n)
@@ -474,6 +415,8 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 
 	if (!v || (!elems && n))
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	if (!n)
 		return 0;
 	len = own_len(v);
@@ -498,6 +441,8 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 	if (!v || (!elems && n))
 		return -EINVAL;
+	if (read_only(v))
+		return -EBADF;
 	len = own_len(v);
 	if (i > len)
 		return -ERANGE;
@@ -534,9 +479,7 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 	size_t old;
 	int rc;
 
-	if (!v)
-		return -EINVAL;
-	rc = check_len(v, len);
+	rc = length_args(v, len);
 	if (rc)
 		return rc;
 	old = own_len(v);
@@ -555,9 +498,7 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 {
 	int rc;
 
-	if (!v)
-		return -EINVAL;
-	rc = check_len(v, len);
+	rc = length_args(v, len);
 	if (rc)
 		return rc;
 	/* exactly what was asked for (rounded up by the region), no doubling */
@@ -571,9 +512,10 @@ MMVEC_EXPORT int mmvec_reserve(struct mmvec *v, size_t len)
 MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 {
 	size_t len, size;
+	int rc = writer_args(v);
 
-	if (!v)
-		return -EINVAL;
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (i > len || n > len - i)
 		return -ERANGE;
@@ -590,9 +532,10 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 {
 	size_t len, size;
+	int rc = writer_args(v);
 
-	if (!v)
-		return -EINVAL;
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
@@ -607,9 +550,10 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 {
 	size_t len, size;
+	int rc = writer_args(v);
 
-	if (!v)
-		return -EINVAL;
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
@@ -623,7 +567,7 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
-	if (!v)
+	if (!v || read_only(v))
 		return;
 	drop_claim(v);
 	shrink_len(v, own_len(v), 0);
@@ -634,8 +578,9 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	size_t keep, had, end, claim_end;
 	int rc;
 
-	if (!v)
-		return -EINVAL;
+	rc = writer_args(v);
+	if (rc)
+		return rc;
 	had = v->region.committed;
 	end = own_len(v) * v->head.elem_size;
 	claim_end = end + v->claimed * v->head.elem_size;
@@ -676,4 +621,65 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 MMVEC_EXPORT const char *mmvec_version(void)
 {
 	return MMVEC_VERSION;
+}
+
+/* ---------------------------------------------------------------------------
+ * File-backed vectors (file.c opens and checks the file)
+ * ------------------------------------------------------------------------- */
+
+int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
+			size_t max_len, unsigned flags, struct mmvec **out)
+{
+	size_t len = f->len; /* checked: len * elem_size fits */
+	size_t min = len > 1 ? len * elem_size : elem_size;
+	struct mmvec *v;
+	int rc;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rc = mmvec__region_init(&v->region, elem_size * max_len, min,
+				flags & MMVEC_ALL_FLAGS);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
+	v->head.data = v->region.base;
+	v->head.elem_size = elem_size;
+	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
+	v->file = f;
+	if (f->rdonly) {
+		/* mapped as it is followed; never pushed into (cap 0) */
+		*out = v;
+		return 0;
+	}
+
+	v->annotate = mmvec__annotating();
+	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
+		v->fast_size = elem_size;
+	rc = commit(v, len * elem_size);
+	if (rc) {
+		mmvec__region_fini(&v->region);
+		free(v);
+		return rc;
+	}
+	/* Bytes past the elements may hold what an earlier run wrote and did
+	 * not keep: new elements there need zeroing. */
+	v->hwm = f->data_bytes < v->region.reserved ? (size_t)f->data_bytes :
+						      v->region.reserved;
+	claim(v, 0, len * elem_size);
+	publish_len(v, len);
+	*out = v;
+	return 0;
+}
+
+MMVEC_EXPORT int mmvec_sync(struct mmvec *v)
+{
+	if (!v)
+		return -EINVAL;
+	if (!v->file)
+		return 0;
+	return mmvec__file_sync(v->file, base(v),
+				own_len(v) * v->head.elem_size, own_len(v));
 }

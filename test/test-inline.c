@@ -10,28 +10,15 @@
 
 #include <stdio.h>
 
-#if HAVE_VALGRIND_MEMCHECK_H
-#include <valgrind/memcheck.h>
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
 /* Whether the library annotates vectors for a memory checker here, and so
- * keeps room at 0. */
+ * keeps room at 0 (test_on_valgrind() is false without memcheck.h, where
+ * the library makes no annotations either). */
 static bool annotated(void)
 {
 #ifdef TEST_ASAN
 	return true;
-#elif HAVE_VALGRIND_MEMCHECK_H
-	return RUNNING_ON_VALGRIND != 0;
 #else
-	return false;
+	return test_on_valgrind();
 #endif
 }
 
@@ -191,15 +178,9 @@ START_TEST(push_fast_null_vector)
 {
 	uint64_t x = 1;
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_fast(NULL, &x, sizeof(x)));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_fast(NULL, NULL, sizeof(x)));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_val((struct mmvec *)NULL, x));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_push_fast(NULL, &x, sizeof(x)), EINVAL);
+	ck_assert_null_errno(mmvec_push_fast(NULL, NULL, sizeof(x)), EINVAL);
+	ck_assert_null_errno(mmvec_push_val((struct mmvec *)NULL, x), EINVAL);
 }
 END_TEST
 
@@ -213,15 +194,9 @@ START_TEST(push_fast_size_mismatch)
 	ck_assert_ptr_nonnull(mmvec_push_fast(v, &x, 8));
 	cap = mmvec_capacity(v);
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_fast(v, &x, 4));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_fast(v, NULL, 16));
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_val(v, small));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_push_fast(v, &x, 4), EINVAL);
+	ck_assert_null_errno(mmvec_push_fast(v, NULL, 16), EINVAL);
+	ck_assert_null_errno(mmvec_push_val(v, small), EINVAL);
 
 	ck_assert_uint_eq(mmvec_len(v), 1);
 	ck_assert_uint_eq(mmvec_capacity(v), cap);
@@ -281,15 +256,9 @@ START_TEST(push_fast_full)
 		ck_assert_ptr_nonnull(mmvec_push_val(v, x));
 	ck_assert_uint_eq(mmvec_capacity(v), max);
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_val(v, x));
-	ck_assert_int_eq(errno, ENOSPC);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_fast(v, &x, 8));
-	ck_assert_int_eq(errno, ENOSPC);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_push_fast(v, NULL, 8));
-	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_null_errno(mmvec_push_val(v, x), ENOSPC);
+	ck_assert_null_errno(mmvec_push_fast(v, &x, 8), ENOSPC);
+	ck_assert_null_errno(mmvec_push_fast(v, NULL, 8), ENOSPC);
 
 	ck_assert_uint_eq(mmvec_len(v), max);
 	ck_assert_uint_eq(mmvec_capacity(v), max);
@@ -341,9 +310,7 @@ START_TEST(claim_zero_and_errors)
 	struct mmvec *v = vec_new_ok(8, 100, 0);
 	uint64_t *slot;
 
-	errno = 0;
-	ck_assert_ptr_null(mmvec_claim(NULL, 1));
-	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_null_errno(mmvec_claim(NULL, 1), EINVAL);
 	ck_assert_int_eq(mmvec_publish(NULL, 0), -EINVAL);
 	ck_assert_int_eq(mmvec_publish(NULL, 1), -EINVAL);
 	ck_assert_int_eq(mmvec_publish(v, 1), -ERANGE);
@@ -356,12 +323,8 @@ START_TEST(claim_zero_and_errors)
 	ck_assert_ptr_nonnull(slot);
 	slot[0] = 77;
 	/* past the reservation: ENOSPC, and the open claim stays */
-	errno = 0;
-	ck_assert_ptr_null(mmvec_claim(v, 101));
-	ck_assert_int_eq(errno, ENOSPC);
-	errno = 0;
-	ck_assert_ptr_null(mmvec_claim(v, SIZE_MAX));
-	ck_assert_int_eq(errno, EOVERFLOW);
+	ck_assert_null_errno(mmvec_claim(v, 101), ENOSPC);
+	ck_assert_null_errno(mmvec_claim(v, SIZE_MAX), EOVERFLOW);
 	ck_assert_uint_eq(mmvec_len(v), 0);
 	ck_assert_int_eq(mmvec_publish(v, 1), 0);
 	ck_assert_uint_eq(*(uint64_t *)mmvec_at(v, 0), 77);
@@ -449,19 +412,13 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("inline");
-	TCase *tc;
+	TCase *tc = test_case(s, "inline", NULL, NULL, 60);
 
-	tc = test_case(s, "head", NULL, NULL, 30);
-	test_add(tc, 1, head_layout, head_follows_every_call, NULL);
-
-	tc = test_case(s, "push", NULL, NULL, 30);
-	test_add(tc, 1, push_fast_values, push_val_values,
-		 push_val_evaluates_v_once, push_fast_null_vector,
-		 push_fast_size_mismatch, push_fast_null_elem_zeroes,
-		 push_fast_own_element, push_fast_full, NULL);
-
-	tc = test_case(s, "claim", NULL, NULL, 30);
-	test_add(tc, 1, claim_publish, claim_zero_and_errors,
+	test_add(tc, 1, head_layout, head_follows_every_call,
+		 push_fast_values, push_val_values, push_val_evaluates_v_once,
+		 push_fast_null_vector, push_fast_size_mismatch,
+		 push_fast_null_elem_zeroes, push_fast_own_element,
+		 push_fast_full, claim_publish, claim_zero_and_errors,
 		 claim_survives_reserve, NULL);
 	test_add(tc, DISCARDERS, claim_discarded, NULL);
 	return s;

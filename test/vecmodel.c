@@ -658,7 +658,11 @@ static int op_push_many(struct vm *h, struct vm_input *in)
 	return 0;
 }
 
-static int op_extend(struct vm *h, struct vm_input *in)
+/* mmvec_extend() (@claim false) or mmvec_claim(): slots past the length
+ * that read as zero and that the caller fills in place. Extending publishes
+ * them; claiming leaves the length as it is (the model keeps the claimed
+ * bytes right after its elements), and a new claim replaces an open one. */
+static int op_zeroed(struct vm *h, struct vm_input *in, bool claim)
 {
 	size_t n = pick_count(h, in);
 	size_t es = h->es, cap = h->cap;
@@ -668,24 +672,24 @@ static int op_extend(struct vm *h, struct vm_input *in)
 	void *p;
 	int rc, e;
 
-	describe(h, "mmvec_extend(%zu)", n);
-	h->discards = n != 0;
+	describe(h, "mmvec_%s(%zu)", claim ? "claim" : "extend", n);
+	h->discards = !claim && n != 0;
 	vm_faults_arm(h->faults, in);
 	errno = 0;
-	p = mmvec_extend(h->v, n);
+	p = claim ? mmvec_claim(h->v, n) : mmvec_extend(h->v, n);
 	e = errno;
 	struct vm_fault_report rep = vm_faults_disarm(h->faults);
 	rc = ptr_result(h, p, end, e, want);
 	if (rc > 0)
 		return -1;
 	if (rc == 0 && n) {
-		/* new elements read as zero ... */
+		/* new slots read as zero ... */
 		const unsigned char *c = p;
 
 		for (size_t b = 0; b < n * es; b++)
 			if (c[b])
-				return fail(h, "new element %zu byte %zu is "
-					    "%#x, not zero", h->len + b / es,
+				return fail(h, "new slot %zu byte %zu is %#x, "
+					    "not zero", h->len + b / es,
 					    b % es, c[b]);
 		/* ... and the caller fills them in place, half the time */
 		model_room(h, h->len + n);
@@ -695,51 +699,22 @@ static int op_extend(struct vm *h, struct vm_input *in)
 		} else {
 			memset(model_at(h, h->len), 0, n * es);
 		}
-		h->len += n;
+		if (claim)
+			h->claimed = n;
+		else
+			h->len += n;
 	}
 	return finish(h, want, rc, &rep, cap, grows);
 }
 
-/* mmvec_claim(): slots past the length that read as zero, filled in place
- * (the model keeps their bytes right after its elements), the length
- * unchanged. A new claim replaces an open one. */
+static int op_extend(struct vm *h, struct vm_input *in)
+{
+	return op_zeroed(h, in, false);
+}
+
 static int op_claim(struct vm *h, struct vm_input *in)
 {
-	size_t n = pick_count(h, in);
-	size_t es = h->es, cap = h->cap;
-	int want = n ? add_result(h, n) : 0;
-	bool grows = want == 0 && n && h->len + n > cap;
-	char *end = (char *)h->data + h->len * es;
-	void *p;
-	int rc, e;
-
-	describe(h, "mmvec_claim(%zu)", n);
-	vm_faults_arm(h->faults, in);
-	errno = 0;
-	p = mmvec_claim(h->v, n);
-	e = errno;
-	struct vm_fault_report rep = vm_faults_disarm(h->faults);
-	rc = ptr_result(h, p, end, e, want);
-	if (rc > 0)
-		return -1;
-	if (rc == 0 && n) {
-		const unsigned char *c = p;
-
-		for (size_t b = 0; b < n * es; b++)
-			if (c[b])
-				return fail(h, "claimed slot %zu byte %zu is "
-					    "%#x, not zero", h->len + b / es,
-					    b % es, c[b]);
-		model_room(h, h->len + n);
-		if (vm_below(in, 4)) {
-			random_bytes(h, p, n * es);
-			memcpy(model_at(h, h->len), p, n * es);
-		} else {
-			memset(model_at(h, h->len), 0, n * es);
-		}
-		h->claimed = n;
-	}
-	return finish(h, want, rc, &rep, cap, grows);
+	return op_zeroed(h, in, true);
 }
 
 /* mmvec_publish() of some of the claimed slots, all of them, or more */

@@ -1,0 +1,35 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The definitions behind os.h's test-only fault hook, and the INJECT() and
+ * COUNT() macros with which each fallible OS call consults it. Included by
+ * the one OS file a build compiles (os-posix.c or os-win32.c), after os.h;
+ * without MMVEC_FAULT_INJECTION the macros compile to nothing.
+ */
+#ifndef MMVEC_OS_INJECT_H
+#define MMVEC_OS_INJECT_H
+
+#include "os.h"
+
+#ifdef MMVEC_FAULT_INJECTION
+int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
+unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
+
+static int injected(enum mmvec__os_op op, size_t size)
+{
+	mmvec__os_calls[op]++;
+	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
+}
+#define INJECT(op, size)                                                       \
+	do {                                                                   \
+		int inj_ = injected(op, size);                                 \
+		if (inj_)                                                      \
+			return inj_;                                           \
+	} while (0)
+#define COUNT(op, size) ((void)injected(op, size))
+#else
+#define INJECT(op, size) ((void)0)
+#define COUNT(op, size) ((void)0)
+#endif
+
+#endif /* MMVEC_OS_INJECT_H */
