@@ -5,9 +5,14 @@
 #
 # Check is not packaged for mingw in Debian: it is built from Debian's own
 # source package (apt-get source check) into a prefix, once per work dir.
+# The Check suites run under Wine with CK_FORK=no (test/meson.build sets
+# it: Check has no fork() on Windows); each prints the tests it leaves out
+# there and why (doc/windows.md lists them).
+#
 # Runs from a clean clone, as root, on Debian 12. On two busy cores a first
-# run takes 4 to 7 minutes, 2.5 to 4 of them building Check (kept in the
-# work dir for later runs) and 20 to 40 s creating the Wine prefix.
+# run takes 4.5 to 7 minutes: 2 to 4 building Check (kept in the work dir
+# for later runs), 20 to 40 s creating the Wine prefix, about a minute
+# building and 1 to 1.5 running the tests.
 #
 #   .ci/windows.sh            everything (work dir $MMVEC_WINDOWS_DIR,
 #                             default /tmp/mmvec-ci-windows)

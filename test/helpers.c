@@ -10,6 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 #if HAVE_VALGRIND_MEMCHECK_H
 #include <valgrind/valgrind.h>
 #endif
@@ -58,10 +66,18 @@ uint64_t env_u64(const char *name, uint64_t def)
 
 double now_seconds(void)
 {
+#ifdef _WIN32
+	LARGE_INTEGER freq, count;
+
+	QueryPerformanceFrequency(&freq);
+	QueryPerformanceCounter(&count);
+	return (double)count.QuadPart / (double)freq.QuadPart;
+#else
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -114,6 +130,20 @@ bool seeds_next(struct test_seeds *s, uint64_t *seed)
 
 /* ------------------------------------------------------------------------ */
 /* Page arithmetic */
+
+size_t system_page_size(void)
+{
+#ifdef _WIN32
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	return si.dwPageSize;
+#else
+	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 0 ? (size_t)page : 0;
+#endif
+}
 
 size_t round_up(size_t x, size_t a)
 {
@@ -186,6 +216,7 @@ bool is_zero(const void *p, size_t n)
 /* ------------------------------------------------------------------------ */
 /* What the kernel reports */
 
+#ifndef _WIN32
 long long proc_kib(const char *path, const char *key)
 {
 	FILE *f = fopen(path, "re");
@@ -282,6 +313,27 @@ int maps_read(struct maps *m)
 	fclose(f);
 	return 0;
 }
+#else
+/* Windows has no /proc, no transparent huge pages and no list of
+ * mappings to read: these say so, and the tests that need them are not
+ * registered there. */
+long long proc_kib(const char *path, const char *key)
+{
+	return -1;
+}
+
+size_t thp_size(void)
+{
+	return 0;
+}
+
+int maps_read(struct maps *m)
+{
+	m->e = NULL;
+	m->n = 0;
+	return -1;
+}
+#endif
 
 void maps_free(struct maps *m)
 {
@@ -341,6 +393,7 @@ long maps_in(const void *addr, size_t len)
 	return n;
 }
 
+#ifndef _WIN32
 int maps_accessible(const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;
@@ -408,3 +461,99 @@ int maps_vmflag(const void *addr, const char *flag)
 	fclose(f);
 	return has;
 }
+
+long resident_count(const void *addr, size_t len)
+{
+	size_t page = system_page_size();
+	uintptr_t start = round_down((uintptr_t)addr, page);
+	uintptr_t end = round_up((uintptr_t)addr + len, page);
+	size_t npages = (end - start) / page;
+	unsigned char *vec;
+	long resident = 0;
+
+	if (npages == 0)
+		return 0;
+	vec = malloc(npages);
+	if (!vec)
+		return -1;
+	if (mincore((void *)start, end - start, vec) != 0) {
+		free(vec);
+		return -1;
+	}
+	for (size_t i = 0; i < npages; i++)
+		if (vec[i] & 1)
+			resident++;
+	free(vec);
+	return resident;
+}
+#else
+/* What VirtualQuery reports stands in for the mappings: committed pages
+ * with their protection, in runs of equal attributes. */
+
+static bool query(const void *addr, MEMORY_BASIC_INFORMATION *mbi)
+{
+	return VirtualQuery(addr, mbi, sizeof(*mbi)) == sizeof(*mbi);
+}
+
+int maps_accessible(const void *addr)
+{
+	const DWORD readable = PAGE_READONLY | PAGE_READWRITE |
+			       PAGE_WRITECOPY | PAGE_EXECUTE_READ |
+			       PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
+	MEMORY_BASIC_INFORMATION mbi;
+
+	if (!query(addr, &mbi))
+		return 0;
+	return mbi.State == MEM_COMMIT && (mbi.Protect & readable) &&
+	       !(mbi.Protect & PAGE_GUARD);
+}
+
+long long maps_rw_bytes(const void *addr, size_t limit)
+{
+	uintptr_t at = (uintptr_t)addr;
+	uintptr_t end = at; /* the committed run reaches here so far */
+	MEMORY_BASIC_INFORMATION mbi;
+
+	/* each query answers for the run of equal pages from there on, up
+	 * to the end of its allocation; the next one goes on from its end */
+	while (end - at < limit && query((const void *)end, &mbi) &&
+	       mbi.State == MEM_COMMIT && mbi.Protect == PAGE_READWRITE)
+		end = (uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+	if (end - at > limit)
+		return (long long)limit;
+	return (long long)(end - at);
+}
+
+int maps_vmflag(const void *addr, const char *flag)
+{
+	return -1;
+}
+
+/* The working set is Windows' resident set: a page in it is valid, as
+ * mincore()'s resident bit says on Linux. */
+long resident_count(const void *addr, size_t len)
+{
+	enum { CHUNK = 512 };
+	PSAPI_WORKING_SET_EX_INFORMATION info[CHUNK];
+	size_t page = system_page_size();
+	uintptr_t start = round_down((uintptr_t)addr, page);
+	uintptr_t end = round_up((uintptr_t)addr + len, page);
+	long resident = 0;
+
+	while (start < end) {
+		size_t n = (end - start) / page;
+
+		if (n > CHUNK)
+			n = CHUNK;
+		for (size_t i = 0; i < n; i++)
+			info[i].VirtualAddress = (void *)(start + i * page);
+		if (!QueryWorkingSetEx(GetCurrentProcess(), info,
+				       (DWORD)(n * sizeof(info[0]))))
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			resident += info[i].VirtualAttributes.Valid;
+		start += n * page;
+	}
+	return resident;
+}
+#endif

@@ -26,6 +26,14 @@
 /* A pointer no call may write to an out parameter it is given on failure */
 #define BAD_PTR ((void *)(uintptr_t)0x5e5e5e50)
 
+/* A printf-like function. For mingw's GCC "printf" means msvcrt's, which
+ * has no %zu; the tests are built with mingw's C99 printf (gnu_printf). */
+#ifdef __MINGW32__
+#define TEST_PRINTF(fmt_, args_) __attribute__((format(gnu_printf, fmt_, args_)))
+#else
+#define TEST_PRINTF(fmt_, args_) __attribute__((format(printf, fmt_, args_)))
+#endif
+
 #define KIB ((size_t)1024)
 #define MIB (KIB * 1024)
 #define GIB (MIB * 1024)
@@ -119,6 +127,9 @@ bool seeds_next(struct test_seeds *s, uint64_t *seed);
 /* ------------------------------------------------------------------------ */
 /* Page arithmetic */
 
+/* The system's page size: sysconf(_SC_PAGESIZE), on Windows dwPageSize. */
+size_t system_page_size(void);
+
 size_t round_up(size_t x, size_t a);
 size_t round_down(size_t x, size_t a);
 bool is_power_of_two(size_t x);
@@ -143,7 +154,13 @@ bool pattern_check_range(const void *p, size_t elem_size, unsigned tag,
 bool is_zero(const void *p, size_t n);
 
 /* ------------------------------------------------------------------------ */
-/* What the kernel reports */
+/* What the kernel reports
+ *
+ * On Windows there is no /proc: proc_kib(), maps_read() and maps_vmflag()
+ * report that they cannot read it, thp_size() is 0, and the tests that
+ * need them are not registered there. maps_accessible(), maps_rw_bytes()
+ * and resident_count() answer from VirtualQuery and the working set.
+ */
 
 /* The number of kB on the line "@key: N kB" of @path (/proc/meminfo,
  * /proc/self/status, /proc/self/smaps_rollup), or -1 if there is none. */
@@ -191,5 +208,10 @@ long long maps_rw_bytes(const void *addr, size_t limit);
  * VmFlags line of /proc/self/smaps, 0 if not, -1 if the mapping or its
  * VmFlags line is not found. */
 int maps_vmflag(const void *addr, const char *flag);
+
+/* Number of resident pages among those overlapping [addr, addr + len)
+ * (mincore(); on Windows, the pages in the working set), or -1 if the
+ * kernel cannot say. */
+long resident_count(const void *addr, size_t len);
 
 #endif /* MMVEC_TEST_HELPERS_H */

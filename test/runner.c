@@ -8,9 +8,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#else
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Running */
@@ -80,7 +85,12 @@ void test_add_if(TCase *tc, bool run, const char *why, const TTest *t)
 	if (run)
 		tcase_add_test(tc, t);
 	else
-		printf("note: %s is not run: %s\n", t->name, why);
+		test_not_run(t->name, why);
+}
+
+void test_not_run(const char *name, const char *why)
+{
+	printf("note: %s is not run: %s\n", name, why);
 }
 
 bool test_forking(void)
@@ -94,6 +104,13 @@ bool test_forking(void)
 	return status == CK_FORK;
 }
 
+#ifdef _WIN32
+int test_run_in_child(const TTest *t, unsigned seconds)
+{
+	ck_abort_msg("%s needs fork(), which Windows does not have", t->name);
+	return -1;
+}
+#else
 int test_run_in_child(const TTest *t, unsigned seconds)
 {
 	pid_t pid;
@@ -133,6 +150,7 @@ int test_run_in_child(const TTest *t, unsigned seconds)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	return status;
 }
+#endif
 
 void test_skip(const char *why)
 {
@@ -202,33 +220,27 @@ void vec_snapshot_release(struct vec_snapshot *s)
 
 size_t resident_pages(const void *addr, size_t len)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = round_down((uintptr_t)addr, page);
-	uintptr_t end = round_up((uintptr_t)addr + len, page);
-	size_t npages = (end - start) / page;
-	unsigned char *vec;
-	size_t resident = 0;
-	int rc;
+	long resident = resident_count(addr, len);
 
-	if (npages == 0)
-		return 0;
-	vec = malloc(npages);
-	ck_assert_ptr_nonnull(vec);
-	rc = mincore((void *)start, end - start, vec);
-	ck_assert_msg(rc == 0, "mincore failed: %s", strerror(errno));
-	for (size_t i = 0; i < npages; i++)
-		if (vec[i] & 1)
-			resident++;
-	free(vec);
-	return resident;
+	ck_assert_msg(resident >= 0, "cannot tell which pages are resident: %s",
+		      strerror(errno));
+	return (size_t)resident;
 }
 
 long rss_kib(void)
 {
+#ifdef _WIN32
+	PROCESS_MEMORY_COUNTERS pmc;
+
+	ck_assert(GetProcessMemoryInfo(GetCurrentProcess(), &pmc,
+				       sizeof(pmc)));
+	return (long)(pmc.WorkingSetSize / KIB);
+#else
 	long long kib = proc_kib("/proc/self/smaps_rollup", "Rss");
 
 	ck_assert_int_ge(kib, 0);
 	return (long)kib;
+#endif
 }
 
 unsigned vma_count(const void *addr, size_t len)

@@ -95,6 +95,18 @@ void test_add_not_on_valgrind(TCase *tc, const TTest *t);
 /* Adds test @t if @run; otherwise a line says it is not run, and @why. */
 void test_add_if(TCase *tc, bool run, const char *why, const TTest *t);
 
+/* Adds test @t except on Windows, where a line says it is not run, and
+ * @why. A test whose body cannot even be built there is defined under
+ * #ifndef _WIN32 instead, and named with test_not_run() on Windows. */
+#ifdef _WIN32
+#define test_add_posix(tc_, why_, t_) test_not_run((t_)->name, (why_))
+#else
+#define test_add_posix(tc_, why_, t_) tcase_add_test((tc_), t_)
+#endif
+
+/* Prints that test @name is not run, and @why. */
+void test_not_run(const char *name, const char *why);
+
 /* True if Check runs each test in a forked child (CK_FORK unset or not
  * "no"): only then can a test that must crash be added. */
 bool test_forking(void);
@@ -103,7 +115,8 @@ bool test_forking(void);
  * assertions, and anything it does to the process, stay in the child
  * whatever CK_FORK says), killed by SIGALRM after @seconds. The child exits
  * 0 if the test passed, 1 if it failed (printing why), 2 if it did not run.
- * Returns the wait status. */
+ * Returns the wait status. Windows has no fork(): there it fails the test,
+ * and the tests that call it are not registered. */
 int test_run_in_child(const TTest *t, unsigned seconds);
 
 /* Prints "SKIP: @why" and exits with TEST_SKIP. */
@@ -177,10 +190,11 @@ void vec_snapshot_release(struct vec_snapshot *s);
 /* What the kernel has mapped, asserting that it can be read */
 
 /* Number of resident pages among those overlapping [addr, addr + len), by
- * mincore(). */
+ * mincore() (the working set on Windows). */
 size_t resident_pages(const void *addr, size_t len);
 
-/* Rss of the whole process in KiB from /proc/self/smaps_rollup. */
+/* Rss of the whole process in KiB from /proc/self/smaps_rollup (the
+ * working set's size on Windows). */
 long rss_kib(void);
 
 /* Number of mappings (VMAs) that overlap [addr, addr + len). */

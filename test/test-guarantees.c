@@ -12,9 +12,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifndef _WIN32
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 static size_t page;
 
@@ -353,6 +356,7 @@ START_TEST(fault_after_shrink)
 }
 END_TEST
 
+#ifndef _WIN32
 /* ------------------------------------------------------------------------ */
 /* The default reservation under RLIMIT_AS */
 
@@ -575,6 +579,7 @@ START_TEST(default_reservations_exhausted)
 		  _i == 0 ? "RLIMIT_AS = VmSize + 2 GiB" : "no limit");
 }
 END_TEST
+#endif
 
 Suite *test_suite(int argc, char **argv)
 {
@@ -591,9 +596,15 @@ Suite *test_suite(int argc, char **argv)
 
 	tc = test_case(s, "shrink", setup, NULL, 60);
 	test_add(tc, 1, shrink_lowers_resident, NULL);
+#ifdef _WIN32
+	test_not_run(zeroing_leaves_untouched_pages->name, "Windows cannot "
+		     "make committed pages read zero without touching them: "
+		     "the OS layer zeroes with memset");
+#else
 	test_add_if(tc, !MMVEC_PORTABLE,
 		    "the portable OS layer zeroes with memset",
 		    zeroing_leaves_untouched_pages);
+#endif
 
 	tc = test_case(s, "fault", setup, NULL, 30);
 	test_add_signal(tc, SIGSEGV, fault_past_capacity,
@@ -601,6 +612,11 @@ Suite *test_suite(int argc, char **argv)
 			fault_after_shrink, NULL);
 
 	tc = test_case(s, "rlimit", setup, NULL, 60);
+#ifdef _WIN32
+	test_not_run("default_reservation_rlimit, "
+		     "default_reservations_exhausted", "Windows has no "
+		     "RLIMIT_AS and no fork() to set one in a child");
+#else
 	if (test_on_valgrind()) {
 		/* Valgrind has limits of its own below the larger headrooms,
 		 * and tracks every mapping: thousands take too long */
@@ -614,5 +630,6 @@ Suite *test_suite(int argc, char **argv)
 			 default_reservation_rlimit, NULL);
 		test_add(tc, 2, default_reservations_exhausted, NULL);
 	}
+#endif
 	return s;
 }

@@ -8,8 +8,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifndef _WIN32
 #include <sys/resource.h>
 #include <unistd.h>
+#endif
 
 static size_t page;
 
@@ -18,6 +21,7 @@ static void setup(void)
 	page = mmvec_page_size();
 }
 
+#ifndef _WIN32
 static size_t next_power_of_two(size_t x)
 {
 	size_t p = 1;
@@ -26,6 +30,7 @@ static size_t next_power_of_two(size_t x)
 		p <<= 1;
 	return p;
 }
+#endif
 
 static struct mmvec_region *region_new_ok(size_t max_bytes, unsigned flags)
 {
@@ -65,10 +70,10 @@ static bool range_is(const struct mmvec_region *r, size_t from, size_t to,
 
 START_TEST(page_size)
 {
-	long sys = sysconf(_SC_PAGESIZE);
+	size_t sys = system_page_size();
 
-	ck_assert_int_gt(sys, 0);
-	ck_assert_uint_eq(mmvec_page_size(), (size_t)sys);
+	ck_assert_uint_gt(sys, 0);
+	ck_assert_uint_eq(mmvec_page_size(), sys);
 	ck_assert(is_power_of_two(mmvec_page_size()));
 }
 END_TEST
@@ -114,6 +119,7 @@ START_TEST(reserve_aligned)
 }
 END_TEST
 
+#ifndef _WIN32
 START_TEST(reserve_default)
 {
 	struct mmvec_region *r = region_new_ok(0, 0);
@@ -140,6 +146,7 @@ START_TEST(reserve_default)
 	mmvec_region_free(r);
 }
 END_TEST
+#endif
 
 START_TEST(free_unmaps)
 {
@@ -462,6 +469,7 @@ START_TEST(flags_invalid)
 }
 END_TEST
 
+#ifndef _WIN32
 START_TEST(flags_advice)
 {
 	/* The huge-page advice holds for the whole region's life, also for
@@ -500,6 +508,7 @@ START_TEST(flags_advice)
 	}
 }
 END_TEST
+#endif
 
 /* Every committed page of @r is resident */
 static void assert_committed_resident(const struct mmvec_region *r)
@@ -597,8 +606,16 @@ Suite *test_suite(int argc, char **argv)
 	TCase *tc;
 
 	tc = test_case(s, "reserve", setup, NULL, 30);
-	test_add(tc, 1, page_size, reserve_exact, reserve_default,
-		 free_unmaps, NULL);
+	test_add(tc, 1, page_size, reserve_exact, NULL);
+#ifdef _WIN32
+	test_not_run("reserve_default", "sizes the default against "
+		     "sysconf() and RLIMIT_AS and counts mappings in /proc "
+		     "(test-win32 checks the Windows default)");
+#else
+	tcase_add_test(tc, reserve_default);
+#endif
+	test_add_posix(tc, "counts mappings in /proc (test-win32 checks "
+		       "the release with VirtualQuery)", free_unmaps);
 	test_add_if(tc, thp_size() != 0,
 		    "the library uses no transparent huge pages here",
 		    reserve_aligned);
@@ -614,9 +631,16 @@ Suite *test_suite(int argc, char **argv)
 
 	tc = test_case(s, "flags", setup, NULL, 30);
 	test_add(tc, 1, flags_valid, flags_invalid, flags_populate,
-		 two_mappings, null_handles, NULL);
+		 null_handles, NULL);
+	test_add_posix(tc, "counts mappings (VMAs) in /proc/self/maps",
+		       two_mappings);
+#ifdef _WIN32
+	test_not_run("flags_advice", "Windows has no transparent huge "
+		     "pages and no advice to read back from /proc/self/smaps");
+#else
 	test_add_if(tc, !MMVEC_PORTABLE,
 		    "the portable OS layer gives no huge-page advice",
 		    flags_advice);
+#endif
 	return s;
 }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---------------------------------------------------------------------------
  * Choices
@@ -56,7 +55,7 @@ uint64_t vm_below(struct vm_input *in, uint64_t n)
  * ------------------------------------------------------------------------- */
 
 static int fail(struct vm *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	TEST_PRINTF(2, 3);
 
 static int fail(struct vm *h, const char *fmt, ...)
 {
@@ -76,7 +75,7 @@ static int fail(struct vm *h, const char *fmt, ...)
 }
 
 static void describe(struct vm *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	TEST_PRINTF(2, 3);
 
 static void describe(struct vm *h, const char *fmt, ...)
 {
@@ -317,24 +316,17 @@ static int check_populated(struct vm *h)
 {
 	size_t bytes = h->cap * h->es / h->page * h->page;
 	size_t pages = bytes / h->page;
-	unsigned char *vec;
-	size_t missing = 0;
+	long resident;
 
 	if (!pages)
 		return 0;
-	vec = malloc(pages);
-	if (!vec)
-		abort();
-	if (mincore(h->data, bytes, vec) != 0) {
-		free(vec);
-		return fail(h, "mincore failed: %s", strerror(errno));
-	}
-	for (size_t i = 0; i < pages; i++)
-		missing += !(vec[i] & 1);
-	free(vec);
-	if (missing)
+	resident = resident_count(h->data, bytes);
+	if (resident < 0)
+		return fail(h, "cannot tell which pages are resident: %s",
+			    strerror(errno));
+	if ((size_t)resident != pages)
 		return fail(h, "MMVEC_POPULATE: %zu of %zu committed pages not "
-			    "resident", missing, pages);
+			    "resident", pages - (size_t)resident, pages);
 	return 0;
 }
 
@@ -350,7 +342,7 @@ static int check_kernel(struct vm *h)
 	size_t want;
 
 	if (rw < 0)
-		return fail(h, "cannot read /proc/self/maps");
+		return fail(h, "cannot read what the kernel has mapped");
 	want = (size_t)rw / h->es < h->max_len ? (size_t)rw / h->es
 					       : h->max_len;
 	if (h->cap != want)
