@@ -98,7 +98,8 @@ static void usage(FILE *f)
 "                    (MMVEC_POPULATE)\n"
 "  --gs-size S       grow-shrink size (default 1e6; 2e6 with --target)\n"
 "  --gs-cycles C     grow-shrink cycles (default 100)\n"
-"  --small V,E       many-small: V vectors of E elements (default 10000,1000)\n"
+"  --small V,E       many-small: V vectors of E elements (default 3000,1000;\n"
+"                    about 4,000 default reservations fit in 128 TiB)\n"
 "  --seed X          seed of the random chunk sizes (default 1)\n"
 "  --csv FILE        write every run and the medians as CSV\n"
 "  --plot FILE.png   plot seq time and worst latency against N (gnuplot)\n"
@@ -229,7 +230,7 @@ static int parse_args(int argc, char **argv, struct opts *o, char **storage)
 	o->reps = 3;
 	o->gs_size = 1000000;
 	o->gs_cycles = 100;
-	o->small_nvec = 10000;
+	o->small_nvec = 3000;
 	o->small_per = 1000;
 	o->seed = 1;
 	o->latency = true;
