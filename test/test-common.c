@@ -48,13 +48,23 @@ bool mmvec_test_on_valgrind(void)
 #endif
 }
 
+static bool env_set(const char *name)
+{
+	const char *env = getenv(name);
+
+	return env && *env && strcmp(env, "0") != 0;
+}
+
+bool mmvec_test_on_qemu_user(void)
+{
+	return env_set("MMVEC_TEST_QEMU_USER");
+}
+
 bool mmvec_test_slow(void)
 {
-	const char *env = getenv("MMVEC_TEST_SLOW");
-
-	if (env && *env && strcmp(env, "0") != 0)
+	if (env_set("MMVEC_TEST_SLOW"))
 		return true;
-	return mmvec_test_on_valgrind();
+	return mmvec_test_on_valgrind() || mmvec_test_on_qemu_user();
 }
 
 /* ------------------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mmvec.h"
@@ -78,12 +79,35 @@ int mmvec_test_run(Suite *s);
  * "no"): only then can a test that must crash be added. */
 bool mmvec_test_forking(void);
 
-/* True when running under Valgrind, or when MMVEC_TEST_SLOW is set in the
- * environment: tests then use fewer elements, never fewer checks. */
+/* True when running under Valgrind or qemu-user, or when MMVEC_TEST_SLOW is
+ * set in the environment: tests then use fewer elements, never fewer
+ * checks. */
 bool mmvec_test_slow(void);
 
 /* True when running under Valgrind (always false without memcheck.h). */
 bool mmvec_test_on_valgrind(void);
+
+/* True when running under qemu-user, whose exe_wrapper in the cross files
+ * (.ci/cross) sets MMVEC_TEST_QEMU_USER=1. qemu-user does not pass every
+ * memory call to the kernel: madvise() other than MADV_DONTNEED succeeds
+ * without effect, setrlimit(RLIMIT_AS and RLIMIT_DATA) succeeds without
+ * effect, and mincore() fails on PROT_NONE pages and fills one byte per
+ * host page, not per guest page. */
+bool mmvec_test_on_qemu_user(void);
+
+/* Adds test @t_ to @tc_, or under qemu-user leaves it out and prints that
+ * it did and why (@why_: what qemu-user does not emulate). */
+#define tcase_add_test_unless_qemu(tc_, t_, why_)				\
+	do {									\
+		if (mmvec_test_on_qemu_user())					\
+			printf("%s: left out under qemu-user: %s\n", #t_, why_); \
+		else								\
+			tcase_add_test(tc_, t_);				\
+	} while (0)
+
+/* Why the tests that read residency with mincore() are left out */
+#define QEMU_NO_MINCORE "its mincore() fails on PROT_NONE pages and " \
+	"counts host pages"
 
 /* ------------------------------------------------------------------------ */
 /* Page arithmetic */

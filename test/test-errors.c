@@ -957,8 +957,10 @@ static Suite *errors_suite(void)
 	tcase_add_test(tc, region_new_default_halves);
 	tcase_add_test(tc, region_commit_errors);
 	tcase_add_test(tc, region_commit_populate_fails);
-	tcase_add_test(tc, region_decommit_errors);
-	tcase_add_test(tc, region_decommit_hole_repaired);
+	tcase_add_test_unless_qemu(tc, region_decommit_errors,
+				   QEMU_NO_MINCORE);
+	tcase_add_test_unless_qemu(tc, region_decommit_hole_repaired,
+				   QEMU_NO_MINCORE);
 	tcase_add_test(tc, region_getters_null);
 	suite_add_tcase(s, tc);
 
@@ -986,7 +988,7 @@ static Suite *errors_suite(void)
 	tcase_add_test(tc, pop_errors);
 	tcase_add_test(tc, resize_errors);
 	tcase_add_test(tc, reserve_errors);
-	tcase_add_test(tc, shrink_to_fit_errors);
+	tcase_add_test_unless_qemu(tc, shrink_to_fit_errors, QEMU_NO_MINCORE);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");

@@ -603,7 +603,8 @@ static Suite *region_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, page_size);
-	tcase_add_test(tc, reserve_exact);
+	tcase_add_test_unless_qemu(tc, reserve_exact,
+				   QEMU_NO_MINCORE);
 	tcase_add_test(tc, reserve_aligned);
 	tcase_add_test(tc, reserve_default);
 	tcase_add_test(tc, free_unmaps);
@@ -615,9 +616,12 @@ static Suite *region_suite(void)
 	tcase_add_test(tc, commit_pages);
 	tcase_add_test(tc, commit_huge_steps);
 	tcase_add_test(tc, commit_whole_reservation);
-	tcase_add_test(tc, commit_past_reservation);
-	tcase_add_test(tc, decommit_pages);
-	tcase_add_test(tc, decommit_huge);
+	tcase_add_test_unless_qemu(tc, commit_past_reservation,
+				   QEMU_NO_MINCORE);
+	tcase_add_test_unless_qemu(tc, decommit_pages,
+				   QEMU_NO_MINCORE);
+	tcase_add_test_unless_qemu(tc, decommit_huge,
+				   QEMU_NO_MINCORE);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fault");
@@ -638,8 +642,12 @@ static Suite *region_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, flags_valid);
 	tcase_add_test(tc, flags_invalid);
-	tcase_add_test(tc, flags_advice);
-	tcase_add_test(tc, flags_populate);
+	tcase_add_test_unless_qemu(tc, flags_advice,
+				   "its madvise() accepts MADV_HUGEPAGE and "
+				   "MADV_NOHUGEPAGE without applying them");
+	tcase_add_test_unless_qemu(tc, flags_populate,
+				   "its madvise(MADV_POPULATE_WRITE) faults "
+				   "nothing in, and " QEMU_NO_MINCORE);
 	tcase_add_test(tc, two_mappings);
 	tcase_add_test(tc, null_handles);
 	suite_add_tcase(s, tc);

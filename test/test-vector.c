@@ -866,7 +866,9 @@ static Suite *vector_suite(void)
 	tcase_add_loop_test(tc, capacity_within_max, 0, nsizes);
 	tcase_add_loop_test(tc, shrink_to_fit, 0, nsizes);
 	tcase_add_test(tc, shrink_to_fit_max_len);
-	tcase_add_test(tc, reserve_populate);
+	tcase_add_test_unless_qemu(tc, reserve_populate,
+				   "its madvise(MADV_POPULATE_WRITE) faults "
+				   "nothing in, and " QEMU_NO_MINCORE);
 	suite_add_tcase(s, tc);
 
 	return s;

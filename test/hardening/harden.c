@@ -29,12 +29,35 @@ bool harden_on_valgrind(void)
 #endif
 }
 
+bool harden_on_qemu_user(void)
+{
+	const char *env = getenv("MMVEC_TEST_QEMU_USER");
+
+	return env && *env && strcmp(env, "0") != 0;
+}
+
+bool harden_residency_checkable(void)
+{
+	static bool told;
+
+	if (!harden_on_qemu_user())
+		return true;
+	if (!told) {
+		printf("MMVEC_POPULATE residency: not checked under qemu-user, "
+		       "whose madvise(MADV_POPULATE_WRITE) faults nothing in "
+		       "and whose mincore() counts host pages\n");
+		fflush(stdout);
+		told = true;
+	}
+	return false;
+}
+
 bool harden_slow(void)
 {
 #if defined(HARDEN_ASAN) || defined(HARDEN_TSAN)
 	return true;
 #else
-	return harden_on_valgrind();
+	return harden_on_valgrind() || harden_on_qemu_user();
 #endif
 }
 

@@ -45,7 +45,19 @@
 /* True when this process runs under Valgrind. */
 bool harden_on_valgrind(void);
 
-/* True when a sanitizer or Valgrind slows this process down: tests then do
+/* True when running under qemu-user: the cross files' exe_wrapper
+ * (.ci/cross) sets MMVEC_TEST_QEMU_USER=1. Its madvise() succeeds without
+ * effect except for MADV_DONTNEED (MADV_POPULATE_WRITE faults nothing in),
+ * setrlimit(RLIMIT_AS and RLIMIT_DATA) succeeds without setting the limit,
+ * and mincore() fails on PROT_NONE pages and fills one byte per host page. */
+bool harden_on_qemu_user(void);
+
+/* True if mincore() reports which pages are resident, so that what
+ * MMVEC_POPULATE faults in can be checked; false under qemu-user, and then
+ * the first call prints that this check is left out. */
+bool harden_residency_checkable(void);
+
+/* True when a sanitizer, Valgrind or qemu-user slows this process down: tests then do
  * fewer iterations, never fewer kinds of checks. */
 bool harden_slow(void);
 
