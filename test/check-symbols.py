@@ -8,14 +8,15 @@
 # - a program linked against it statically defines every function of the
 #   version script, imports none of them, defines no other global symbol
 #   than the toolchain's (those of a baseline program) and mmvec_ ones, and
-#   runs (unless --no-run: a cross build runs it through its exe_wrapper as
-#   a test of its own);
+#   runs;
 # - the shared library exports exactly the version script's functions, each
 #   with its node's version.
 # Exits 1 with one line per problem, 0 if all hold.
 
 import argparse
+import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -108,7 +109,6 @@ def main():
     ap.add_argument('--shared-lib')
     ap.add_argument('--program', required=True)
     ap.add_argument('--baseline', required=True)
-    ap.add_argument('--no-run', action='store_true')
     args = ap.parse_args()
 
     api, nodes = parse_sym(args.sym)
@@ -152,10 +152,11 @@ def main():
                 nm(args.nm, '-D', '--undefined-only', args.program)}
     for n in sorted(imported & api_names):
         problem(f'{args.program}: imports {n} from a shared library')
-    if not args.no_run:
-        run = subprocess.run([args.program])
-        if run.returncode != 0:
-            problem(f'{args.program}: exited with {run.returncode}')
+    # a cross build's tests get the exe_wrapper (qemu-user) from Meson
+    wrapper = shlex.split(os.environ.get('MESON_EXE_WRAPPER', ''))
+    run = subprocess.run(wrapper + [args.program])
+    if run.returncode != 0:
+        problem(f'{args.program}: exited with {run.returncode}')
 
     # The shared library
     if args.shared_lib:

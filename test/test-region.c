@@ -179,7 +179,8 @@ START_TEST(commit_pages)
 			{ 5 * page - 1, 5 * page },
 			{ 3 * page, 5 * page },
 			{ 0, 5 * page },
-			{ 100 * page + 17, 101 * page },
+			/* past the earlier steps with 64 KiB pages too */
+			{ MIB / 2 + 17, MIB / 2 + page },
 			{ 1 * MIB, 1 * MIB },
 		};
 		size_t committed = 0;
