@@ -260,7 +260,8 @@ START_TEST(region_new_errors)
 
 	/* ENOMEM: a page multiple no OS grants */
 	ck_region_new_fails(SIZE_MAX - page + 1, 0, -ENOMEM);
-	ck_region_new_fails(SIZE_MAX / 2 + 1, 0, -ENOMEM);
+	/* 3.5 GiB in a 32-bit process: no 4 GiB address space has room */
+	ck_region_new_fails(SIZE_MAX / 8 * 7 + 1, 0, -ENOMEM);
 
 	/* ENOMEM from the OS, whatever errno the OS gave (Valgrind refuses
 	 * large mappings with EINVAL) */
@@ -494,7 +495,7 @@ START_TEST(new_errors)
 	/* ENOMEM: it fits in size_t, not in the address space */
 	ck_new_fails(1, SIZE_MAX - page + 1, 0, -ENOMEM);
 	ck_new_fails(page, SIZE_MAX / page, 0, -ENOMEM);
-	ck_new_fails(SIZE_MAX / 4 + 1, 1, 0, -ENOMEM);
+	ck_new_fails(SIZE_MAX / 8 * 7 + 1, 1, 0, -ENOMEM);
 }
 END_TEST
 
