@@ -69,6 +69,8 @@ declare -a rows
 failed=0
 for a in $ARCHS; do
 	t=${TRIPLET[$a]}
+	# the multiarch directory: i386-linux-gnu for i686-linux-gnu
+	m=$(dpkg-architecture -a"$a" -qDEB_HOST_MULTIARCH 2>/dev/null)
 	sysroot=$WORK/sysroot/$a
 	rm -rf "$sysroot"
 	mkdir -p "$sysroot"
@@ -84,11 +86,11 @@ for a in $ARCHS; do
 	wrapper=$(sed -n "s/^exe_wrapper = \[\(.*\)\]$/\1/p" ".ci/cross/$a.txt")
 	cat > "$WORK/$a-sysroot.txt" <<-EOF
 	[binaries]
-	exe_wrapper = [$wrapper, '-E', 'LD_LIBRARY_PATH=$sysroot/usr/lib/$t']
+	exe_wrapper = [$wrapper, '-E', 'LD_LIBRARY_PATH=$sysroot/usr/lib/$m']
 
 	[properties]
 	sys_root = '$sysroot'
-	pkg_config_libdir = ['$sysroot/usr/lib/$t/pkgconfig']
+	pkg_config_libdir = ['$sysroot/usr/lib/$m/pkgconfig']
 	EOF
 
 	build=$WORK/build-$a
@@ -102,6 +104,7 @@ for a in $ARCHS; do
 		{ cat "$WORK/$a-setup.log"; exit 1; }
 	ninja -C "$build" -j 2 >"$WORK/$a-build.log" ||
 		{ cat "$WORK/$a-build.log"; exit 1; }
+	grep -A3 'warning:' "$WORK/$a-build.log" || true
 	build_time=$((SECONDS - start))
 
 	for p in native ${EXTRA_PAGES[$a]:-}; do
