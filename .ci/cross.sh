@@ -144,9 +144,11 @@ for a in $ARCHS; do
 		else:
 		    build = '-'
 		print(f'{arch:8} {page:>6} {ok:6} {skip:7} {fail:6} '
-		      f'{checks:7} {left_out:8} {secs:>6}s {build:>6}s')
+		      f'{checks:7} {left_out:8} {secs:>6}s {build:>6}s'
+		      + ('  NO TESTS RAN' if ok + skip + fail == 0 else ''))
 		EOF
 		)")
+		case ${rows[-1]} in *"NO TESTS RAN"*) failed=1 ;; esac
 	done
 done
 
