@@ -38,6 +38,17 @@ declare -A EXTRA_PAGES=(
 	[ppc64el]="65536"
 )
 SHORT_SUITES=(--suite unit --suite examples)
+# qemu-i386 7.2 hangs here in the child of every fork() (it spins after
+# set_robust_list; a five-line program that forks hangs too), and a kernel
+# without IA-32 emulation cannot run i386 programs itself: Check runs the i386 tests without forking (the tests that must
+# crash are then left out and say so), and the hardening suite, whose
+# tests fork, is not run.
+declare -A ONLY_SUITES=(
+	[i386]="--suite unit --suite examples --suite script"
+)
+declare -A TEST_ENV=(
+	[i386]="CK_FORK=no"
+)
 
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(qemu-user meson ninja-build pkgconf python3 binutils)
@@ -108,8 +119,8 @@ for a in $ARCHS; do
 	build_time=$((SECONDS - start))
 
 	for p in native ${EXTRA_PAGES[$a]:-}; do
-		suites=()
-		env=()
+		read -r -a suites <<<"${ONLY_SUITES[$a]:-}"
+		read -r -a env <<<"${TEST_ENV[$a]:-}"
 		if [ "$p" != native ]; then
 			suites=("${SHORT_SUITES[@]}")
 			env=(QEMU_PAGESIZE="$p")
