@@ -4,21 +4,23 @@
 # qemu-user in .ci/cross.sh), then checks that each package holds the
 # library built for ARCH.
 #
-#   .ci/cross-deb.sh                    arm64 and i386 (as root: it apt-gets)
+#   .ci/cross-deb.sh                    arm64 (as root: it apt-gets)
 #   MMVEC_DEB_ARCHS="s390x" .ci/cross-deb.sh
 #
 # The build dependencies are installed for the build machine
-# (crossbuild-essential-ARCH; meson, debhelper) and dpkg-buildpackage runs
-# with -d: checking them for ARCH would need pkgconf:ARCH, and so ARCH added
-# to the system's dpkg architectures, whose archive index may fail to
-# download (and then every later `apt-get update` fails). pkgconf is not
-# used by this build: the nocheck profile drops Check, the only dependency
-# found with pkg-config.
+# (crossbuild-essential-ARCH; meson, debhelper), and libc6-dev:ARCH from
+# ARCH added to dpkg's architectures: dpkg-shlibdeps finds the target's
+# libc in dpkg's database only. ARCH is removed again at the end, with its
+# packages: an index of it that fails to download (a mirror mid-sync) would
+# fail every later `apt-get update`. dpkg-buildpackage runs with -d: the
+# other build dependencies for ARCH would be pkgconf:ARCH, unused here (the
+# nocheck profile drops Check, the only dependency found with pkg-config),
+# and valgrind:ARCH, which replaces the build machine's valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 
-ARCHS=${MMVEC_DEB_ARCHS:-arm64 i386}
+ARCHS=${MMVEC_DEB_ARCHS:-arm64}
 WORK=${MMVEC_DEB_DIR:-/tmp/mmvec-cross-deb}
 
 export DEBIAN_FRONTEND=noninteractive
@@ -27,6 +29,30 @@ for a in $ARCHS; do
 	pkgs+=("crossbuild-essential-$a")
 done
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+
+added=()
+cleanup() {
+	local a
+	for a in "${added[@]}"; do
+		mapfile -t p < <(dpkg-query -W -f '${binary:Package}\n' |
+			grep ":$a\$" || true)
+		[ ${#p[@]} -eq 0 ] ||
+			apt-get purge -y -qq --allow-remove-essential "${p[@]}" >/dev/null
+		dpkg --remove-architecture "$a"
+	done
+}
+trap cleanup EXIT
+for a in $ARCHS; do
+	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+		dpkg --add-architecture "$a"
+		added+=("$a")
+	fi
+done
+apt-get update -qq >/dev/null 2>&1 ||
+	echo "note: apt-get update had errors (an index of a foreign architecture?)"
+for a in $ARCHS; do
+	apt-get install -y -qq --no-install-recommends "libc6-dev:$a" >/dev/null
+done
 
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 upstream=${version%-*}
