@@ -67,7 +67,8 @@ def parse_sym(path):
     return symbols, nodes
 
 
-SANITIZER_PREFIXES = ('__asan_', '__ubsan_', '__tsan_', '__lsan_',
+SANITIZER_PREFIXES = ('__x86.get_pc_thunk.',  # i386 PIC: gcc's, hidden
+                      '__asan_', '__ubsan_', '__tsan_', '__lsan_',
                       '__sanitizer_')
 
 
