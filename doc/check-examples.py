@@ -35,6 +35,7 @@ Exit status: 0 when every example passes, 1 otherwise.
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -220,7 +221,9 @@ def check_program(ex, cc, include, lib, tmp):
     if proc.returncode != 0:
         return f'does not compile:\n{proc.stderr.rstrip()}'
     try:
-        proc = run([exe], input=PROGRAM_STDIN, timeout=RUN_TIMEOUT)
+        # a cross build's tests get the exe_wrapper (qemu-user) from Meson
+        wrapper = shlex.split(os.environ.get('MESON_EXE_WRAPPER', ''))
+        proc = run(wrapper + [exe], input=PROGRAM_STDIN, timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
         return f'did not finish in {RUN_TIMEOUT} s'
     if proc.returncode != 0:

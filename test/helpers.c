@@ -37,16 +37,41 @@ bool test_on_valgrind(void)
 #endif
 }
 
+static bool env_set(const char *name)
+{
+	const char *env = getenv(name);
+
+	return env && *env && strcmp(env, "0") != 0;
+}
+
+bool test_on_qemu_user(void)
+{
+	return env_set("MMVEC_TEST_QEMU_USER");
+}
+
+bool test_residency_checkable(void)
+{
+	static bool told;
+
+	if (!test_on_qemu_user())
+		return true;
+	if (!told) {
+		printf("note: MMVEC_POPULATE residency is not checked under "
+		       "qemu-user (%s)\n", QEMU_NO_MINCORE);
+		fflush(stdout);
+		told = true;
+	}
+	return false;
+}
+
 bool test_slow(void)
 {
-	const char *env = getenv("MMVEC_TEST_SLOW");
-
 #if defined(TEST_ASAN) || defined(TEST_TSAN)
 	return true;
 #endif
-	if (env && *env && strcmp(env, "0") != 0)
+	if (env_set("MMVEC_TEST_SLOW"))
 		return true;
-	return test_on_valgrind();
+	return test_on_valgrind() || test_on_qemu_user();
 }
 
 uint64_t env_u64(const char *name, uint64_t def)

@@ -60,9 +60,29 @@
 /* True when this process runs under Valgrind. */
 bool test_on_valgrind(void);
 
-/* True under Valgrind, in a sanitizer build, or when MMVEC_TEST_SLOW is set
- * in the environment: tests then use fewer elements and iterations, never
- * fewer kinds of checks. */
+/* True when running under qemu-user, whose exe_wrapper in the cross files
+ * (.ci/cross) sets MMVEC_TEST_QEMU_USER=1. qemu-user does not pass every
+ * memory call to the kernel: madvise() other than MADV_DONTNEED succeeds
+ * without effect, setrlimit(RLIMIT_AS and RLIMIT_DATA) succeeds without
+ * effect, and mincore() fails on PROT_NONE pages and fills one byte per
+ * host page, not per guest page. */
+bool test_on_qemu_user(void);
+
+/* Why the tests that read residency with mincore() are left out there */
+#define QEMU_NO_MINCORE                                                        \
+	"its mincore() fails on PROT_NONE pages and counts host pages"
+/* Why the tests that need madvise() or setrlimit() to act are left out */
+#define QEMU_NO_MADVISE "its madvise() succeeds without effect"
+#define QEMU_NO_RLIMIT "its setrlimit(RLIMIT_AS, RLIMIT_DATA) sets nothing"
+
+/* True if mincore() reports which pages are resident, so that what
+ * MMVEC_POPULATE faults in can be checked; false under qemu-user, and then
+ * the first call prints that this check is left out. */
+bool test_residency_checkable(void);
+
+/* True under Valgrind, qemu-user, in a sanitizer build, or when
+ * MMVEC_TEST_SLOW is set in the environment: tests then use fewer elements
+ * and iterations, never fewer kinds of checks. */
 bool test_slow(void);
 
 /* An unsigned number from the environment, or @def when unset or not a

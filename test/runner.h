@@ -95,6 +95,11 @@ void test_add_not_on_valgrind(TCase *tc, const TTest *t);
 /* Adds test @t if @run; otherwise a line says it is not run, and @why. */
 void test_add_if(TCase *tc, bool run, const char *why, const TTest *t);
 
+/* Adds test @t unless this process runs under qemu-user, which does not
+ * emulate what it checks (@why: QEMU_NO_MINCORE, ...). */
+#define test_add_unless_qemu(tc_, why_, t_)                                    \
+	test_add_if((tc_), !test_on_qemu_user(), "under qemu-user, " why_, (t_))
+
 /* Adds test @t except on Windows, where a line says it is not run, and
  * @why. A test whose body cannot even be built there is defined under
  * #ifndef _WIN32 instead, and named with test_not_run() on Windows. */

@@ -756,7 +756,10 @@ Suite *test_suite(int argc, char **argv)
 		     "RLIMIT_DATA (test-win32 has a commit refused by a job "
 		     "object's limit)");
 #else
-	test_add_not_on_valgrind(ops, kernel_refusal_rlimit_data);
+	if (test_on_qemu_user())
+		test_not_run("kernel_refusal_rlimit_data", QEMU_NO_RLIMIT);
+	else
+		test_add_not_on_valgrind(ops, kernel_refusal_rlimit_data);
 #endif
 	test_add(random, 1, random_faults, NULL);
 	return s;

@@ -394,7 +394,8 @@ int vm_check(struct vm *h)
 	if (h->kernel_every && h->step % h->kernel_every == 0 &&
 	    check_kernel(h))
 		return -1;
-	if ((h->flags & MMVEC_POPULATE) && !h->populate_unsure)
+	if ((h->flags & MMVEC_POPULATE) && !h->populate_unsure &&
+	    test_residency_checkable())
 		return check_populated(h);
 	return 0;
 }

@@ -132,7 +132,8 @@ static void check_populated(struct rm *m)
 	size_t pages = m->committed / m->page;
 	unsigned char *vec;
 
-	if (!(m->flags & MMVEC_POPULATE) || m->unsure || !pages)
+	if (!(m->flags & MMVEC_POPULATE) || m->unsure || !pages ||
+	    !test_residency_checkable())
 		return;
 	vec = malloc(pages);
 	if (!vec)
