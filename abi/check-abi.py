@@ -27,6 +27,11 @@
         baseline, or when it has no DWARF and so only its symbols could be
         compared (a symbols-only failure still fails).
 
+    check-abi.py dll OBJDUMP VERSION_SCRIPT DLL
+        A Windows DLL exports exactly the functions of VERSION_SCRIPT (the
+        module-definition file is made from it): read from the export table
+        that objdump -p prints.
+
     check-abi.py dump ABIDW SHARED_LIB HEADERS_DIR OUTPUT
         Writes the baseline OUTPUT from SHARED_LIB, which must carry DWARF
         (a debug or debugoptimized build).
@@ -351,11 +356,52 @@ def dump(abidw, shared, headers, output):
     return 0
 
 
+# --------------------------------------------------------------------------
+# Windows DLL
+
+def dll_exports(objdump, dll):
+    """The names in a PE file's export table ([Ordinal/Name Pointer])."""
+    out = subprocess.run([objdump, '-p', dll], check=True, text=True,
+                         stdout=subprocess.PIPE).stdout
+    names, in_table = set(), False
+    for line in out.splitlines():
+        if line.startswith('[Ordinal/Name Pointer] Table'):
+            in_table = True
+        elif in_table:
+            m = re.fullmatch(r'\s*\[\s*\d+\]\s+(\S+)', line)
+            if not m:
+                break
+            names.add(m.group(1))
+    return names
+
+
+def check_dll(objdump, script, dll):
+    problems = []
+    symbols, _ = version_script(script, problems)
+    want = set(symbols)
+    have = dll_exports(objdump, dll)
+    base = os.path.basename(dll)
+    if not want:
+        problems.append(f'{script}: no mmvec_ names found')
+    for name in sorted(want - have):
+        problems.append(f'{name}: in the version script, not exported by '
+                        f'{base}')
+    for name in sorted(have - want):
+        problems.append(f'{name}: exported by {base}, not in the version '
+                        'script')
+    for p in problems:
+        print(p)
+    print(f'{len(have)} exports, {len(want)} in the version script')
+    return 1 if problems else 0
+
+
 def main(argv):
     if len(argv) in (6, 7, 9) and argv[1] == 'symbols':
         return check_symbols(*argv[2:])
     if len(argv) == 6 and argv[1] == 'diff':
         return check_diff(*argv[2:])
+    if len(argv) == 5 and argv[1] == 'dll':
+        return check_dll(*argv[2:])
     if len(argv) == 6 and argv[1] == 'dump':
         return dump(*argv[2:])
     sys.stderr.write(__doc__)

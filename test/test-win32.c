@@ -28,6 +28,7 @@
 
 #include "mmvec.h"
 #include "os.h"
+#include "runner.h"
 
 #define KIB ((size_t)1024)
 #define MIB (KIB * 1024)
@@ -539,7 +540,7 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
-static Suite *win32_suite(void)
+Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("win32");
 	TCase *tc;
@@ -582,15 +583,4 @@ static Suite *win32_suite(void)
 	suite_add_tcase(s, tc);
 
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(win32_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
