@@ -543,44 +543,16 @@ END_TEST
 Suite *test_suite(int argc, char **argv)
 {
 	Suite *s = suite_create("win32");
-	TCase *tc;
+	TCase *tc = test_case(s, "win32", NULL, NULL, 120);
 
-	tc = tcase_create("constants");
-	tcase_add_test(tc, test_page_size);
-	tcase_add_test(tc, test_physical_memory);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("region");
-	tcase_add_test(tc, test_region_lifecycle);
-	tcase_add_test(tc, test_region_small);
-	tcase_add_test(tc, test_flags);
-	tcase_add_test(tc, test_default_reservation);
-	tcase_add_test(tc, test_os_reserve_aligned);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("errors");
-	tcase_add_test(tc, test_error_mapping);
-	if (commit_limit_works())
-		tcase_add_test(tc, test_commit_refused);
-	else
-		printf("test_commit_refused not run: a job object's "
-		       "ProcessMemoryLimit does not limit commits here "
-		       "(Wine does not enforce it)\n");
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("faults");
-	tcase_add_test(tc, test_store_past_capacity);
-	tcase_add_test(tc, test_store_in_capacity);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("inline");
-	tcase_add_test(tc, test_inline_push);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("threads");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_one_writer_many_readers);
-	suite_add_tcase(s, tc);
-
+	test_add(tc, 1, test_page_size, test_physical_memory,
+		 test_region_lifecycle, test_region_small, test_flags,
+		 test_default_reservation, test_os_reserve_aligned,
+		 test_error_mapping, test_store_past_capacity,
+		 test_store_in_capacity, test_inline_push,
+		 test_one_writer_many_readers, NULL);
+	test_add_if(tc, commit_limit_works(), "a job object's "
+		    "ProcessMemoryLimit does not limit commits here (Wine does "
+		    "not enforce it)", test_commit_refused);
 	return s;
 }
