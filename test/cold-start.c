@@ -29,7 +29,10 @@ static void *make_vectors(void *arg)
 	(void)arg;
 	pthread_barrier_wait(&start);
 	for (int k = 0; k < VECTORS; k++) {
-		if (mmvec_new(8, k % 2 ? 4096 : 0, 0, &v[k]) != 0) {
+		/* explicit sizes: the constants are what the threads race
+		 * for, and the default's address space may be scarce (the
+		 * cross builds run under RLIMIT_AS) */
+		if (mmvec_new(8, k % 2 ? 4096 : 1 << 20, 0, &v[k]) != 0) {
 			v[k] = NULL;
 			fails++;
 			continue;

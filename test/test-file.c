@@ -306,9 +306,10 @@ END_TEST
  * initialised. */
 START_TEST(test_open_failure_cleans_up)
 {
-	/* more address space than any process has: -ENOMEM after the file
-	 * was created and initialised */
-	size_t huge = sizeof(size_t) >= 8 ? (size_t)1 << 60 : (size_t)1 << 29;
+	/* more address space than any process has (7/8 of all its
+	 * addresses), yet a size that fits: -ENOMEM after the file was
+	 * created and initialised */
+	size_t huge = SIZE_MAX / 8 / 8 * 7;
 	struct mmvec *v = BAD_PTR;
 	int fd;
 
