@@ -75,7 +75,7 @@ extern "C" {
 /** Major version: changes when the ABI breaks (and with it the soname). */
 #define MMVEC_VERSION_MAJOR 1
 /** Minor version: changes when functions are added. */
-#define MMVEC_VERSION_MINOR 1
+#define MMVEC_VERSION_MINOR 2
 /** Patch version: changes for fixes that add nothing. */
 #define MMVEC_VERSION_PATCH 0
 
@@ -734,8 +734,9 @@ int mmvec_reserve(struct mmvec *v, size_t len);
 int mmvec_shrink_to_fit(struct mmvec *v);
 
 /**
- * @return the library's version, "MAJOR.MINOR.PATCH" ("1.0.0"), which may
- *         differ from the `MMVEC_VERSION_*` macros a program was compiled with
+ * @return the library's version, "MAJOR.MINOR.PATCH" (for example
+ *         "1.2.0"), which may differ from the `MMVEC_VERSION_*` macros a
+ *         program was compiled with
  */
 const char *mmvec_version(void);
 

@@ -233,7 +233,7 @@ START_TEST(version)
 
 	snprintf(expect, sizeof(expect), "%d.%d.%d", MMVEC_VERSION_MAJOR,
 		 MMVEC_VERSION_MINOR, MMVEC_VERSION_PATCH);
-	ck_assert_str_eq(mmvec_version(), "1.1.0");
+	ck_assert_str_eq(mmvec_version(), "1.2.0");
 	ck_assert_str_eq(mmvec_version(), expect);
 	ck_assert_ptr_eq(mmvec_version(), mmvec_version());
 }
