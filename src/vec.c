@@ -45,12 +45,12 @@ static int check_len(const struct mmvec *v, size_t len)
 }
 
 /* The first checks of every call that modifies the vector: a NULL vector,
- * a reader. */
+ * a reader, a file's writer inherited through fork(). */
 static int writer_args(const struct mmvec *v)
 {
 	if (!v)
 		return -EINVAL;
-	return read_only(v) ? -EBADF : 0;
+	return file_denied(v);
 }
 
 /* The arguments of a call that sets the length or reserves for one, in the
@@ -79,6 +79,11 @@ static int commit(struct mmvec *v, size_t bytes)
 		update_cap(v);
 	}
 	return rc;
+}
+
+int mmvec__vec_commit(struct mmvec *v, size_t bytes)
+{
+	return commit(v, bytes);
 }
 
 /* Make room for new_len elements (new_len <= max_len, checked). Committed
@@ -162,6 +167,8 @@ static int make_room(struct mmvec *v, size_t n, size_t *new_len)
 
 	if (!rc)
 		rc = grow(v, *new_len);
+	if (!rc && MMVEC_UNLIKELY(v->file != NULL))
+		rc = mmvec__vec_file_ready(v, *new_len);
 	if (!rc)
 		drop_claim(v);
 	return rc;
@@ -223,6 +230,8 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		return;
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
+	/* a file's writer syncs and shortens the file; one inherited
+	 * through fork() leaves the file alone (file.h) */
 	if (v->file)
 		mmvec__file_close(v->file, &v->region, base(v),
 				  own_len(v) * v->head.elem_size, own_len(v));
@@ -270,8 +279,9 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (i >= (read_only(v) ? follow(v) :
-			  __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))) {
+	/* a reader need not look at the file below a length it was given */
+	if (read_only(v) ? i >= mmvec__file_seen(v->file) && i >= follow(v)
+			 : i >= __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE)) {
 		errno = ERANGE;
 		return NULL;
 	}
@@ -290,7 +300,10 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t size = v->head.elem_size;
 	size_t new_len;
 	char *dst = base(v) + len * size;
-	int rc = read_only(v) ? -EBADF : make_room(v, 1, &new_len);
+	int rc = file_denied(v);
+
+	if (!rc)
+		rc = make_room(v, 1, &new_len);
 
 	if (rc) {
 		errno = -rc;
@@ -316,11 +329,14 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* The hot path: room for an element to copy that nobody needs to
-	 * hear about (the same test as the inline push in mmvec.h). A leaf
-	 * with no stack frame: bounds check, one move, one store. */
+	/* The hot path: room for an element to copy that nobody else needs
+	 * to hear about (the inline push's test, with a file writer's room;
+	 * a writer in a fork()ed child goes the slow way, to fail). A leaf
+	 * with no stack frame: bounds check, one move, one or two stores. */
 	len = own_len(v);
-	if (MMVEC_UNLIKELY(len >= v->head.room || !elem))
+	if (MMVEC_UNLIKELY(len >= v->fast_room || !elem))
+		return push_slow(v, elem);
+	if (MMVEC_UNLIKELY(v->file != NULL) && mmvec__file_forked(v->file))
 		return push_slow(v, elem);
 	dst = base(v) + len * v->fast_size;
 	/* Conditional branches, not a switch: a jump table is an indirect
@@ -349,7 +365,7 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 static char *add_zeroed(struct mmvec *v, size_t n)
 {
 	size_t len, size, new_len;
-	int rc = !v ? -EINVAL : read_only(v) ? -EBADF : 0;
+	int rc = writer_args(v);
 
 	if (rc) {
 		errno = -rc;
@@ -415,10 +431,9 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 
 	if (!v || (!elems && n))
 		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
-	if (!n)
-		return 0;
+	rc = file_denied(v);
+	if (rc || !n)
+		return rc;
 	len = own_len(v);
 	size = v->head.elem_size;
 	rc = make_room(v, n, &new_len);
@@ -441,8 +456,9 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 	if (!v || (!elems && n))
 		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	rc = file_denied(v);
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (i > len)
 		return -ERANGE;
@@ -488,6 +504,9 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 			return -errno;
 		publish_len(v, len);
 	} else {
+		rc = lower_len(v, len);
+		if (rc)
+			return rc;
 		drop_claim(v);
 		shrink_len(v, old, len);
 	}
@@ -521,6 +540,9 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 		return -ERANGE;
 	if (!n)
 		return 0;
+	rc = lower_len(v, len - n);
+	if (rc)
+		return rc;
 	size = v->head.elem_size;
 	drop_claim(v);
 	memmove(base(v) + i * size, base(v) + (i + n) * size,
@@ -539,6 +561,9 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
+	rc = lower_len(v, len - 1);
+	if (rc)
+		return rc;
 	size = v->head.elem_size;
 	drop_claim(v);
 	if (i != len - 1)
@@ -557,6 +582,9 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
+	rc = lower_len(v, len - 1);
+	if (rc)
+		return rc;
 	size = v->head.elem_size;
 	drop_claim(v);
 	if (out)
@@ -567,7 +595,9 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
-	if (!v || read_only(v))
+	/* a file's writer whose header cannot go to disk removes nothing
+	 * (mmvec_clear(3)) */
+	if (!v || file_denied(v) || lower_len(v, 0))
 		return;
 	drop_claim(v);
 	shrink_len(v, own_len(v), 0);
@@ -589,6 +619,13 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	if (keep >= had) {
 		drop_claim(v);
 		return 0;
+	}
+	/* a file's header goes to disk before the file is shortened, so that
+	 * no length on disk points past its end (file.h) */
+	if (v->file) {
+		rc = mmvec__file_before_truncate(v->file);
+		if (rc)
+			return rc;
 	}
 
 	if (v->annotate)
@@ -614,6 +651,8 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	keep_mark(v, own_len(v));
 	if (v->hwm > keep)
 		v->hwm = keep;
+	if (v->file && v->file->populated > keep)
+		v->file->populated = keep;
 	update_cap(v);
 	return 0;
 }
@@ -621,65 +660,4 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 MMVEC_EXPORT const char *mmvec_version(void)
 {
 	return MMVEC_VERSION;
-}
-
-/* ---------------------------------------------------------------------------
- * File-backed vectors (file.c opens and checks the file)
- * ------------------------------------------------------------------------- */
-
-int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
-			size_t max_len, unsigned flags, struct mmvec **out)
-{
-	size_t len = f->len; /* checked: len * elem_size fits */
-	size_t min = len > 1 ? len * elem_size : elem_size;
-	struct mmvec *v;
-	int rc;
-
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	rc = mmvec__region_init(&v->region, elem_size * max_len, min,
-				flags & MMVEC_ALL_FLAGS);
-	if (rc) {
-		free(v);
-		return rc;
-	}
-	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
-	v->head.data = v->region.base;
-	v->head.elem_size = elem_size;
-	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
-	v->file = f;
-	if (f->rdonly) {
-		/* mapped as it is followed; never pushed into (cap 0) */
-		*out = v;
-		return 0;
-	}
-
-	v->annotate = mmvec__annotating();
-	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
-		v->fast_size = elem_size;
-	rc = commit(v, len * elem_size);
-	if (rc) {
-		mmvec__region_fini(&v->region);
-		free(v);
-		return rc;
-	}
-	/* Bytes past the elements may hold what an earlier run wrote and did
-	 * not keep: new elements there need zeroing. */
-	v->hwm = f->data_bytes < v->region.reserved ? (size_t)f->data_bytes :
-						      v->region.reserved;
-	claim(v, 0, len * elem_size);
-	publish_len(v, len);
-	*out = v;
-	return 0;
-}
-
-MMVEC_EXPORT int mmvec_sync(struct mmvec *v)
-{
-	if (!v)
-		return -EINVAL;
-	if (!v->file)
-		return 0;
-	return mmvec__file_sync(v->file, base(v),
-				own_len(v) * v->head.elem_size, own_len(v));
 }
