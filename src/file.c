@@ -16,8 +16,8 @@
 #include "os.h"
 
 /* How far ahead of what a growing call needs a writer's pages are
- * populated: one step costs one madvise() call. doc/design.md has the
- * measurements behind the size. */
+ * populated (at least a huge page): one step costs one madvise() call.
+ * doc/design.md has the measurements behind the size. */
 #define POPULATE_STEP ((size_t)4 << 20)
 
 /* ---------------------------------------------------------------------------
@@ -326,16 +326,36 @@ int mmvec__file_before_truncate(struct mmvec_file *f)
 	return write_header(f);
 }
 
+/* Ask for huge page-cache folios on what r has mapped since last time:
+ * each commit maps a new piece, which has no advice of its own (with it,
+ * the kernel's mappings of the file merge back into one). */
+static void advise_new(struct mmvec_file *f, struct mmvec_region *r)
+{
+	if (r->huge && r->committed > f->advised)
+		mmvec__os_advise_huge(r->base + f->advised,
+				      r->committed - f->advised, true);
+	f->advised = r->committed;
+}
+
 int mmvec__file_populate(struct mmvec_file *f, struct mmvec_region *r,
 			 size_t need)
 {
+	size_t step = r->huge > POPULATE_STEP ? r->huge : POPULATE_STEP;
 	size_t target, from = f->populated;
 	int rc;
 
+	advise_new(f, r);
 	if (need <= from)
 		return 0;
 	/* cannot overflow: need <= committed, far below SIZE_MAX */
-	target = need > from + POPULATE_STEP ? need : from + POPULATE_STEP;
+	target = need > from + step ? need : from + step;
+	if (r->huge) {
+		/* to a huge-page boundary of the file, where the next
+		 * populate starts a whole folio */
+		size_t phase = (size_t)(r->offset & (r->huge - 1));
+
+		target = mmvec__align_up(phase + target, r->huge) - phase;
+	}
 	target = mmvec__align_up(target, r->page);
 	if (target > r->committed)
 		target = r->committed;
@@ -349,6 +369,14 @@ int mmvec__file_populate(struct mmvec_file *f, struct mmvec_region *r,
 	if (!rc)
 		f->populated = target;
 	return rc;
+}
+
+void mmvec__file_shrunk(struct mmvec_file *f, const struct mmvec_region *r)
+{
+	if (f->populated > r->committed)
+		f->populated = r->committed;
+	if (f->advised > r->committed)
+		f->advised = r->committed;
 }
 
 /* ---------------------------------------------------------------------------
@@ -387,11 +415,13 @@ size_t mmvec__file_follow(struct mmvec_file *f, struct mmvec_region *r)
 		want &= ~(r->page - 1);
 		if (want < len * es)
 			want = len * es;
-		if (mmvec__region_commit(r, want) == 0)
+		if (mmvec__region_commit(r, want) == 0) {
+			advise_new(f, r);
 			__atomic_store_n(&f->mapped,
 					 have < r->committed ? (size_t)have
 							     : r->committed,
 					 __ATOMIC_RELEASE);
+		}
 		__atomic_store_n(&f->busy, false, __ATOMIC_RELEASE);
 		mapped = __atomic_load_n(&f->mapped, __ATOMIC_ACQUIRE);
 	}

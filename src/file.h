@@ -81,6 +81,9 @@ struct mmvec_file {
 	uint64_t durable;
 	unsigned long forks;
 	size_t populated;
+	/* Bytes of the mapping given the huge-page advice (writers and
+	 * readers; readers change it under `busy`). */
+	size_t advised;
 	/* A new file, not yet under its name: mmvec__file_name() links it.
 	 * tmp_name is its temporary name, if it has one. */
 	bool unnamed;
@@ -154,10 +157,15 @@ int mmvec__file_lower(struct mmvec_file *f, size_t len);
 
 /* Pre-fault a writer's mapping r up to at least `need` bytes of elements
  * (mmvec__os_populate_file()), one step ahead, never past r->committed;
- * f->populated says how far it got. -ENOSPC (a file system that could not
- * allocate ahead is full), -EIO, -ENOMEM. */
+ * f->populated says how far it got. Newly mapped parts get the huge-page
+ * advice first, unless r has no huge pages. -ENOSPC (a file system that
+ * could not allocate ahead is full), -EIO, -ENOMEM. */
 int mmvec__file_populate(struct mmvec_file *f, struct mmvec_region *r,
 			 size_t need);
+
+/* After r's writer gave back memory (mmvec_shrink_to_fit()): what was
+ * populated and advised ends where the mapping now does. */
+void mmvec__file_shrunk(struct mmvec_file *f, const struct mmvec_region *r);
 
 /* A reader's length: the writer's live length (acquire), capped at
  * max_len and at what the file holds. Maps more of the file into r when

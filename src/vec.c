@@ -651,8 +651,8 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	keep_mark(v, own_len(v));
 	if (v->hwm > keep)
 		v->hwm = keep;
-	if (v->file && v->file->populated > keep)
-		v->file->populated = keep;
+	if (v->file)
+		mmvec__file_shrunk(v->file, &v->region);
 	update_cap(v);
 	return 0;
 }
