@@ -321,9 +321,19 @@ int mmvec__file_sync(struct mmvec_file *f, void *data, size_t bytes,
 	return rc;
 }
 
-int mmvec__file_before_truncate(struct mmvec_file *f)
+int mmvec__file_shrink(struct mmvec_file *f, size_t keep)
 {
-	return write_header(f);
+	uint64_t size, end = MMVEC__FILE_HEADER + keep;
+	int rc = mmvec__os_file_size(f->fd, &size);
+
+	if (!rc && size > end) {
+		rc = write_header(f);
+		if (!rc)
+			rc = mmvec__os_file_truncate(f->fd, end);
+	}
+	if (!rc && f->size_at_open > end)
+		f->size_at_open = end;
+	return rc;
 }
 
 /* Ask for huge page-cache folios on what r has mapped since last time:

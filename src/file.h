@@ -17,11 +17,11 @@
  *   header goes to disk with the lower length before the length drops
  *   below what the disk may hold (mmvec__file_lower());
  * - the header goes to disk before the file is shortened, so that no
- *   length on disk ever points past the end of the file (a writer's
- *   mmvec__file_truncate());
+ *   length on disk ever points past the end of the file
+ *   (mmvec__file_shrink(), mmvec__file_close());
  * - a writer never shortens the file below the size it found at open,
- *   except when asked to (mmvec__file_truncate() with `shrink`), since
- *   readers may map all of it;
+ *   except when asked to (mmvec__file_shrink()), since readers may map
+ *   all of it;
  * - a process that inherited a writer through fork() changes nothing of
  *   the file: not its lengths, size or lock.
  */
@@ -189,10 +189,12 @@ static inline size_t mmvec__file_seen(const struct mmvec_file *f)
 int mmvec__file_sync(struct mmvec_file *f, void *data, size_t bytes,
 		     size_t len);
 
-/* A writer's file is about to be shortened (mmvec_shrink_to_fit()): the
- * header, whose lengths are at most what stays, goes to disk first. 0 or
- * the write's error, and then the file must not be shortened. */
-int mmvec__file_before_truncate(struct mmvec_file *f);
+/* mmvec_shrink_to_fit() of a writer: the file is shortened to the header
+ * and `keep` bytes of elements (a page multiple) if it is longer, also
+ * past what the writer mapped, after the header (whose lengths are at
+ * most what stays) went to disk. 0 or the error, and then the file is as
+ * it was. The size it had at open no longer holds the file up at close. */
+int mmvec__file_shrink(struct mmvec_file *f, size_t keep);
 
 /* mmvec_free() of a file-backed vector. A writer syncs (errors are lost:
  * mmvec_sync() first reports them) and, if that worked, shortens the file

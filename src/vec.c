@@ -616,16 +616,16 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	claim_end = end + v->claimed * v->head.elem_size;
 	/* cannot overflow: len * elem_size <= committed, a page multiple */
 	keep = mmvec__align_up(end, v->region.page);
+	/* a file is shortened to what is kept, also past what this writer
+	 * mapped (what a crashed writer left), its header on disk first */
+	if (v->file) {
+		rc = mmvec__file_shrink(v->file, keep);
+		if (rc)
+			return rc;
+	}
 	if (keep >= had) {
 		drop_claim(v);
 		return 0;
-	}
-	/* a file's header goes to disk before the file is shortened, so that
-	 * no length on disk points past its end (file.h) */
-	if (v->file) {
-		rc = mmvec__file_before_truncate(v->file);
-		if (rc)
-			return rc;
 	}
 
 	if (v->annotate)
