@@ -435,6 +435,31 @@ START_TEST(test_reader_is_read_only)
 }
 END_TEST
 
+/* A file-backed vector is three kernel mappings however it grows: the
+ * header's page, the file's elements (each new piece merges with the last)
+ * and the rest of the reservation. */
+START_TEST(test_mappings)
+{
+	struct mmvec *v, *r;
+	long before;
+
+	make_file(path, 10, 0);
+	before = maps_total();
+	ck_assert_int_gt(before, 0);
+	v = open_ok(path, 8, 0, 0);
+	for (size_t n = 1000; n <= 4096000; n *= 4) {
+		ck_assert_int_eq(mmvec_resize(v, n), 0);
+		ck_assert_int_eq(maps_total() - before, 3);
+	}
+	r = open_ok(path, 8, 0, MMVEC_RDONLY);
+	ck_assert_uint_eq(mmvec_len(r), 4096000);
+	ck_assert_int_eq(maps_total() - before, 6);
+	mmvec_free(r);
+	mmvec_free(v);
+	ck_assert_int_eq(maps_total(), before);
+}
+END_TEST
+
 START_TEST(test_populate)
 {
 	struct mmvec *v = open_ok(path, 16, 0, MMVEC_CREATE | MMVEC_POPULATE);
@@ -838,7 +863,7 @@ Suite *test_suite(int argc, char **argv)
 	test_add(tc, 1, test_open_args, test_open_fd_args,
 		 test_open_failure_cleans_up, test_bad_files, test_persistence,
 		 test_shrink_and_zero, test_reader_is_read_only, test_populate,
-		 test_rlimit_fsize,
+		 test_rlimit_fsize, test_mappings,
 		 test_create_never_overwrites, test_dangling_symlink, test_fifo,
 		 test_append_descriptor, test_fork, test_truncated_under_reader,
 		 NULL);
