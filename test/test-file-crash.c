@@ -151,10 +151,10 @@ static void read_below_told(void *arg)
 {
 	const struct mmvec *r = stale_reader;
 	size_t told = (size_t)(uintptr_t)arg;
-	volatile int64_t sink = 0;
+	volatile uint64_t sink = 0;
 
 	for (size_t i = 0; i < told; i++)
-		sink += *(const int64_t *)((const char *)mmvec_data(r) + i * 8);
+		sink += *(const uint64_t *)((const char *)mmvec_data(r) + i * 8);
 	(void)sink;
 	child_assert(mmvec_len(r) <= told);
 }

@@ -268,10 +268,10 @@ END_TEST
 
 /* Creates path anew, appends n elements one by one (the file grows, page
  * by page at first, then by doubling), frees it, again and again until
- * `stop` is readable. */
-static void growing_writer(int stop, size_t n)
+ * `stop` is readable. Says through `ready` when the first file is there. */
+static void growing_writer(int stop, int ready, size_t n)
 {
-	for (;;) {
+	for (bool first = true;; first = false) {
 		struct mmvec *w;
 		char c;
 
@@ -279,6 +279,8 @@ static void growing_writer(int stop, size_t n)
 			_exit(0);
 		unlink(path);
 		if (mmvec_open(path, 8, 0, MMVEC_CREATE, &w) != 0)
+			_exit(2);
+		if (first && write(ready, "r", 1) != 1)
 			_exit(2);
 		for (size_t i = 0; i < n; i++) {
 			int64_t x = value(i);
@@ -295,18 +297,24 @@ static void growing_writer(int stop, size_t n)
 START_TEST(test_open_while_growing)
 {
 	unsigned opens = test_slow() ? 300 : 3000, ok = 0;
-	int stop[2], status;
+	int stop[2], ready[2], status;
 	pid_t pid;
+	char c;
 
 	ck_assert_int_eq(pipe(stop), 0);
+	ck_assert_int_eq(pipe(ready), 0);
 	ck_assert_int_eq(fcntl(stop[0], F_SETFL, O_NONBLOCK), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		close(stop[1]);
-		growing_writer(stop[0], 100000);
+		close(ready[0]);
+		growing_writer(stop[0], ready[1], 100000);
 	}
 	close(stop[0]);
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	for (unsigned k = 0; k < opens; k++) {
 		struct mmvec *r;
 		int rc = mmvec_open(path, 8, 0, MMVEC_RDONLY, &r);

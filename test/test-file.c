@@ -860,10 +860,12 @@ Suite *test_suite(int argc, char **argv)
 	char probe_dir[] = "/tmp/mmvec-test-probe-XXXXXX";
 	int status;
 
+	/* Valgrind keeps mappings of its own in /proc/self/maps */
+	test_add_not_on_valgrind(tc, test_mappings);
 	test_add(tc, 1, test_open_args, test_open_fd_args,
 		 test_open_failure_cleans_up, test_bad_files, test_persistence,
 		 test_shrink_and_zero, test_reader_is_read_only, test_populate,
-		 test_rlimit_fsize, test_mappings,
+		 test_rlimit_fsize,
 		 test_create_never_overwrites, test_dangling_symlink, test_fifo,
 		 test_append_descriptor, test_fork, test_truncated_under_reader,
 		 NULL);
