@@ -477,8 +477,9 @@ static int create_named(const char *path, int *out, char **tmp_name)
 						     __ATOMIC_RELAXED);
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		snprintf(name, n, "%s.mmvec-%lx%lx%lx", path,
-			 (unsigned long)getpid(), (unsigned long)ts.tv_nsec, c);
+		(void)snprintf(name, n, "%s.mmvec-%lx%lx%lx", path,
+			       (unsigned long)getpid(),
+			       (unsigned long)ts.tv_nsec, c);
 		fd = open_retry(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 					      O_NOCTTY);
 	}
@@ -501,7 +502,9 @@ int mmvec__os_file_create(const char *path, int *out, char **tmp_name)
 	if (path[len - 1] == '/')
 		return -EISDIR;
 #if defined(O_TMPFILE) && defined(__linux__) && !MMVEC_PORTABLE
-	{
+	/* naming it later goes through /proc/self/fd (linkat() with
+	 * AT_EMPTY_PATH needs a capability) */
+	if (access("/proc/self/fd", X_OK) == 0) {
 		char *dir = dir_of(path);
 		int fd;
 
@@ -538,35 +541,39 @@ static void sync_dir(const char *path)
 	}
 }
 
+/* link(2) the temporary name to path, then remove the temporary name. */
+static int link_named(const char *tmp_name, const char *path)
+{
+	int rc = link(tmp_name, path) == 0 ? 0 : -errno;
+
+	(void)unlink(tmp_name);
+	return rc;
+}
+
 int mmvec__os_file_link(int fd, const char *tmp_name, const char *path)
 {
 	int rc;
 
 	if (tmp_name) {
-		rc = -ENOSYS;
 #if defined(RENAME_NOREPLACE) && !MMVEC_PORTABLE
 		/* file systems without hard links (vfat) rename */
-		if (renameat2(AT_FDCWD, tmp_name, AT_FDCWD, path,
-			      RENAME_NOREPLACE) == 0)
-			rc = 0;
-		else
-			rc = -errno;
+		rc = renameat2(AT_FDCWD, tmp_name, AT_FDCWD, path,
+			       RENAME_NOREPLACE) == 0 ? 0 : -errno;
+		if (rc == -ENOSYS || rc == -EINVAL)
+			rc = link_named(tmp_name, path);
+		else if (rc)
+			(void)unlink(tmp_name);
+#else
+		rc = link_named(tmp_name, path);
 #endif
-		if (rc == -ENOSYS || rc == -EINVAL) {
-			rc = link(tmp_name, path) == 0 ? 0 : -errno;
-			(void)unlink(tmp_name);
-		} else if (rc) {
-			(void)unlink(tmp_name);
-		}
 	} else {
 		char proc[64];
 
 		/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the
-		 * /proc/self/fd link works for everyone where /proc is */
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		 * /proc/self/fd link works for everyone (create checked that
+		 * /proc is there) */
+		(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		rc = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
-		if (rc != 0 && errno == ENOENT)
-			rc = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH);
 		rc = rc == 0 ? 0 : -errno;
 	}
 	if (!rc)

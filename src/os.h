@@ -125,7 +125,8 @@ int mmvec__os_file_open(const char *path, bool writable, int *out);
 /* A new file, not yet visible under any name, made in the directory
  * `path` names its file in (mode 0666 less the umask), for
  * mmvec__os_file_link() to give the name `path` once it is complete.
- * Linux: an O_TMPFILE file. Elsewhere, and on file systems without
+ * Linux: an O_TMPFILE file (where /proc is mounted, which naming it
+ * needs). Elsewhere, and on file systems without
  * O_TMPFILE: a unique name `path` + ".mmvec-XXXXXX" made with O_EXCL,
  * which is all a crash between the two calls can leave behind.
  * *tmp_name is that name (malloc'd) or NULL for an unnamed file.

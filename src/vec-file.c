@@ -128,9 +128,10 @@ int mmvec__vec_file_ready(struct mmvec *v, size_t new_len)
 	return rc;
 }
 
-/* The vector over path (or fd, with path NULL). */
-static int open_vec(const char *path, int fd, size_t elem_size,
-		    size_t max_len, unsigned flags, struct mmvec **out)
+/* The vector over path (or fd, with path NULL): -EEXIST if another
+ * process named its own new file path first. */
+static int open_once(const char *path, int fd, size_t elem_size,
+		     size_t max_len, unsigned flags, struct mmvec **out)
 {
 	struct mmvec_file *f;
 	struct mmvec *v;
@@ -145,22 +146,31 @@ static int open_vec(const char *path, int fd, size_t elem_size,
 		return rc;
 	}
 	/* A new file gets its name only now that nothing can fail: a failed
-	 * call leaves no file behind. If another process named its own file
-	 * meanwhile, this one disappears and that one is opened as it is,
-	 * once: a writer's lock then tells whether it is still in use, and
-	 * a name that is a dangling symbolic link is -ENOENT. */
+	 * call leaves no file behind. */
 	if (f->unnamed) {
 		rc = mmvec__file_name(f, path);
 		if (rc) {
 			discard(v);
-			if (rc == -EEXIST)
-				return open_vec(path, -1, elem_size, max_len,
-						flags & ~MMVEC_CREATE, out);
 			return rc;
 		}
 	}
 	*out = v;
 	return 0;
+}
+
+/* If another process named its own file meanwhile, this one has
+ * disappeared and that one is opened as it is, once: a writer's lock then
+ * tells whether it is still in use, and a name that is a dangling symbolic
+ * link is -ENOENT. */
+static int open_vec(const char *path, int fd, size_t elem_size,
+		    size_t max_len, unsigned flags, struct mmvec **out)
+{
+	int rc = open_once(path, fd, elem_size, max_len, flags, out);
+
+	if (rc == -EEXIST && path)
+		rc = open_once(path, -1, elem_size, max_len,
+			       flags & ~MMVEC_CREATE, out);
+	return rc;
 }
 
 /* ---------------------------------------------------------------------------
