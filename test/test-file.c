@@ -869,8 +869,11 @@ Suite *test_suite(int argc, char **argv)
 	char probe_dir[] = "/tmp/mmvec-test-probe-XXXXXX";
 	int status;
 
-	/* Valgrind keeps mappings of its own in /proc/self/maps */
-	test_add_not_on_valgrind(tc, test_mappings);
+	/* Valgrind keeps mappings of its own in /proc/self/maps, and
+	 * qemu-user shows its own view of them */
+	test_add_if(tc, !test_on_valgrind() && !test_on_qemu_user(),
+		    "under Valgrind or qemu-user, /proc/self/maps shows "
+		    "their own mappings", test_mappings);
 	test_add(tc, 1, test_open_args, test_open_fd_args,
 		 test_open_failure_cleans_up, test_bad_files, test_persistence,
 		 test_shrink_and_zero, test_reader_is_read_only, test_populate,
