@@ -198,8 +198,9 @@ int mmvec__file_open(const char *path, int fd, size_t elem_size,
 		free(f);
 		return rc;
 	}
-	/* Before the fork count is recorded: the handler counts from now. */
-	f->forks = mmvec__os_fork_watch();
+	/* The handler counts from now on, before the count is recorded. */
+	f->fork_count = mmvec__os_fork_watch();
+	f->forks = __atomic_load_n(f->fork_count, __ATOMIC_RELAXED);
 
 	rc = rdonly ? 0 : mmvec__os_file_lock(f->fd);
 	if (!rc)

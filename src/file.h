@@ -79,6 +79,7 @@ struct mmvec_file {
 	 * count at open, and the bytes of elements populated so far. */
 	uint64_t size_at_open;
 	uint64_t durable;
+	const unsigned long *fork_count; /* mmvec__os_fork_watch() */
 	unsigned long forks;
 	size_t populated;
 	/* Bytes of the mapping given the huge-page advice (writers and
@@ -139,7 +140,8 @@ void mmvec__file_discard(struct mmvec_file *f);
  * (then a writer's calls are -ECHILD): one load and a comparison. */
 static inline bool mmvec__file_forked(const struct mmvec_file *f)
 {
-	return MMVEC_UNLIKELY(mmvec__os_fork_count() != f->forks);
+	return MMVEC_UNLIKELY(__atomic_load_n(f->fork_count, __ATOMIC_RELAXED) !=
+			      f->forks);
 }
 
 /* A writer's new, higher length, for readers: the live length with

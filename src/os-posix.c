@@ -788,13 +788,12 @@ int mmvec__os_sync(void *addr, size_t size)
  * fork()
  * ------------------------------------------------------------------------- */
 
-unsigned long mmvec__os_forks;
+static unsigned long forks;
 
 /* Runs in the child, which has one thread then. */
 static void count_fork(void)
 {
-	__atomic_store_n(&mmvec__os_forks, mmvec__os_forks + 1,
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&forks, forks + 1, __ATOMIC_RELAXED);
 }
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -804,8 +803,8 @@ static void watch_forks(void)
 	(void)pthread_atfork(NULL, NULL, count_fork);
 }
 
-unsigned long mmvec__os_fork_watch(void)
+const unsigned long *mmvec__os_fork_watch(void)
 {
 	(void)pthread_once(&fork_once, watch_forks);
-	return mmvec__os_fork_count();
+	return &forks;
 }

@@ -376,9 +376,9 @@ int mmvec__os_sync(void *addr, size_t size)
  * fork(): Windows has none, so the count stays 0
  * ------------------------------------------------------------------------- */
 
-unsigned long mmvec__os_forks;
-
-unsigned long mmvec__os_fork_watch(void)
+const unsigned long *mmvec__os_fork_watch(void)
 {
-	return 0;
+	static const unsigned long none;
+
+	return &none;
 }

@@ -221,15 +221,10 @@ int mmvec__os_sync(void *addr, size_t size);
  * fork(): the count stays 0.
  * ------------------------------------------------------------------------- */
 
-/* Register the handler (once per process, thread-safe) and return the
- * count. Call it before recording the count. */
-unsigned long mmvec__os_fork_watch(void);
-
-/* The count, for a check on a hot path: one relaxed load. */
-extern unsigned long mmvec__os_forks;
-static inline unsigned long mmvec__os_fork_count(void)
-{
-	return __atomic_load_n(&mmvec__os_forks, __ATOMIC_RELAXED);
-}
+/* Register the handler (once per process, thread-safe) and return where
+ * the count lives, for callers to read with a relaxed atomic load (no
+ * system call): the same address for the life of the process. Call it
+ * before recording the count. */
+const unsigned long *mmvec__os_fork_watch(void);
 
 #endif /* MMVEC_OS_H */
