@@ -686,6 +686,9 @@ int mmvec_pop(struct mmvec *v, void *out);
  * mmvec_shrink_to_fit().
  *
  * @param v the vector; NULL does nothing
+ * @note On a file-backed writer (@ref file) whose synced length is above 0,
+ *       the header is written to disk first; if that fails, nothing is
+ *       removed.
  */
 void mmvec_clear(struct mmvec *v);
 
