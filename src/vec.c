@@ -320,6 +320,41 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	return dst;
 }
 
+/* One element of fast_size bytes (1, 2, 4, 8 or 16) copied with one move,
+ * or false for the other sizes, which need a memcpy call. Conditional
+ * branches, not a switch: a jump table is an indirect branch, which costs
+ * as much as the rest of the call on machines with Spectre mitigations. */
+static inline bool copy_fast(char *dst, const void *elem, size_t fast_size)
+{
+	if (fast_size == 8)
+		memcpy(dst, elem, 8);
+	else if (fast_size == 4)
+		memcpy(dst, elem, 4);
+	else if (fast_size == 16)
+		memcpy(dst, elem, 16);
+	else if (fast_size == 1)
+		memcpy(dst, elem, 1);
+	else if (fast_size == 2)
+		memcpy(dst, elem, 2);
+	else
+		return false;
+	return true;
+}
+
+/* mmvec_push()'s hot path for a file's writer: the same, after the fork
+ * check (a child's push goes the slow way, to fail), publishing the live
+ * length in the file too. */
+__attribute__((noinline)) static void *push_file(struct mmvec *v,
+						 const void *elem, size_t len)
+{
+	char *dst = base(v) + len * v->fast_size;
+
+	if (mmvec__file_forked(v->file) || !copy_fast(dst, elem, v->fast_size))
+		return push_slow(v, elem);
+	publish_len(v, len + 1);
+	return dst;
+}
+
 MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 {
 	size_t len;
@@ -330,32 +365,17 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 		return NULL;
 	}
 	/* The hot path: room for an element to copy that nobody else needs
-	 * to hear about (the inline push's test, with a file writer's room;
-	 * a writer in a fork()ed child goes the slow way, to fail). A leaf
-	 * with no stack frame: bounds check, one move, one or two stores. */
+	 * to hear about (the inline push's test, with a file writer's room).
+	 * A leaf with no stack frame: bounds check, one move, one store. */
 	len = own_len(v);
 	if (MMVEC_UNLIKELY(len >= v->fast_room || !elem))
 		return push_slow(v, elem);
-	if (MMVEC_UNLIKELY(v->file != NULL) && mmvec__file_forked(v->file))
-		return push_slow(v, elem);
+	if (MMVEC_UNLIKELY(v->file != NULL))
+		return push_file(v, elem, len);
 	dst = base(v) + len * v->fast_size;
-	/* Conditional branches, not a switch: a jump table is an indirect
-	 * branch, which costs as much as the rest of the call on machines with
-	 * Spectre mitigations. Other sizes need a memcpy call: the slow
-	 * path. */
-	if (v->fast_size == 8)
-		memcpy(dst, elem, 8);
-	else if (v->fast_size == 4)
-		memcpy(dst, elem, 4);
-	else if (v->fast_size == 16)
-		memcpy(dst, elem, 16);
-	else if (v->fast_size == 1)
-		memcpy(dst, elem, 1);
-	else if (v->fast_size == 2)
-		memcpy(dst, elem, 2);
-	else
+	if (!copy_fast(dst, elem, v->fast_size))
 		return push_slow(v, elem);
-	publish_len(v, len + 1);
+	__atomic_store_n(&v->head.len, len + 1, __ATOMIC_RELEASE);
 	return dst;
 }
 
