@@ -13,7 +13,8 @@
  * For each: the append time (ns per element), then the time to make it all
  * durable (mmvec_sync(); fdatasync(); fflush() + fdatasync()), then the
  * time to close. Then the cost of mmvec_sync() after small appends: ROUNDS
- * times 1,000 elements and a sync.
+ * times 1,000 elements and a sync, by default and with MMVEC_NO_HUGEPAGES
+ * (a sync writes back whole page-cache folios, 2 MiB by default).
  *
  *   file-bench [-n N] [-d DIR] [-r RUNS]
  *
@@ -192,14 +193,14 @@ static void run_fwrite(const char *path, size_t n, struct result *r)
 
 /* mmvec_sync() after each of SYNC_ROUNDS appends of SMALL_APPEND elements
  * to a vector of n elements: the cost a log pays per commit. */
-static double small_syncs(const char *path, size_t n)
+static double small_syncs(const char *path, size_t n, unsigned flags)
 {
 	struct mmvec *v;
 	double t, total = 0;
 	int rc;
 
 	unlink(path);
-	rc = mmvec_open(path, sizeof(int64_t), 0, MMVEC_CREATE, &v);
+	rc = mmvec_open(path, sizeof(int64_t), 0, MMVEC_CREATE | flags, &v);
 	if (rc)
 		fail("mmvec_open", -rc);
 	if (!mmvec_extend(v, n))
@@ -371,9 +372,27 @@ int main(int argc, char **argv)
 	printf("  mmvec_sync / fdatasync (write(2)) %6.2f %6.2f  <= 2.0\n",
 	       d[M_PUSH].min / d[M_WRITE].min,
 	       d[M_PUSH].median / d[M_WRITE].median);
-	printf("mmvec_sync() after appending %d elements to %zu: %.3f ms "
-	       "(mean of %d)\n", SMALL_APPEND, n,
-	       small_syncs(path, n) * 1e3, SYNC_ROUNDS);
+	{
+		double *dflt = calloc((size_t)runs, sizeof(double));
+		double *small = calloc((size_t)runs, sizeof(double));
+		struct stat2 x, y;
+
+		if (!dflt || !small)
+			fail("calloc", ENOMEM);
+		for (int run = 0; run < runs; run++) {
+			dflt[run] = small_syncs(path, n, 0);
+			small[run] = small_syncs(path, n, MMVEC_NO_HUGEPAGES);
+		}
+		x = stats(dflt, runs);
+		y = stats(small, runs);
+		printf("mmvec_sync() after appending %d elements to %zu (mean "
+		       "of %d), minimum and median of %d interleaved runs: "
+		       "%.3f %.3f ms; with MMVEC_NO_HUGEPAGES %.3f %.3f ms\n",
+		       SMALL_APPEND, n, SYNC_ROUNDS, runs, x.min * 1e3,
+		       x.median * 1e3, y.min * 1e3, y.median * 1e3);
+		free(dflt);
+		free(small);
+	}
 	for (size_t m = 0; m < NMETHODS; m++) {
 		free(append[m]);
 		free(sync[m]);
