@@ -983,8 +983,8 @@ int mmvec_open_fd(int fd, size_t elem_size, size_t max_len, unsigned flags,
  *       disk from mmvec_open() on.
  * @note The kernel writes back a mapped page-cache folio whole: with the
  *       huge folios file mappings use by default, a sync after a small
- *       append writes up to 2 MiB (measured: 1.6 ms after 1,000 int64,
- *       against 0.63 ms with #MMVEC_NO_HUGEPAGES). Writers that sync small
+ *       append writes up to 2 MiB (measured: 1.55 ms after 1,000 int64,
+ *       against 0.44 ms with #MMVEC_NO_HUGEPAGES). Writers that sync small
  *       batches often may open with #MMVEC_NO_HUGEPAGES.
  */
 int mmvec_sync(struct mmvec *v);
