@@ -247,31 +247,36 @@ static int decommit_file(struct mmvec_region *r, size_t keep)
 	return 0;
 }
 
-/* Move a fresh reservation so that its base is congruent to the file
- * offset modulo the huge-page size: only then can the kernel map the page
- * cache's huge folios with one entry each (a PMD mapping needs the virtual
- * address and the file offset aligned alike). Where the address space for
- * that cannot be had, the reservation stays where it is. */
-static void place_for_file(struct mmvec_region *r, uint64_t offset)
+/* Move the start of a fresh reservation up, within it, until it is
+ * congruent to the file offset modulo the huge-page size: only then can
+ * the kernel map the page cache's huge folios with one entry each (a PMD
+ * mapping needs the virtual address and the file offset aligned alike).
+ * The pages skipped are given back; the reservation stays at least `need`
+ * bytes, else it stays as it is. No second reservation: address space may
+ * be scarce (RLIMIT_AS), and some emulators (qemu-user) account every
+ * page of a mapping they are given. */
+static void place_for_file(struct mmvec_region *r, uint64_t offset,
+			   size_t need)
 {
 	size_t phase = (size_t)(offset & (r->huge - 1));
-	char *p;
-	void *q;
+	size_t shift = (phase - ((uintptr_t)r->base & (r->huge - 1))) &
+		       (r->huge - 1);
 
-	if (((uintptr_t)r->base & (r->huge - 1)) == phase ||
-	    r->reserved > SIZE_MAX - r->huge ||
-	    mmvec__os_reserve(r->reserved + r->huge, r->huge, &q) != 0)
+	if (!shift || r->reserved < shift || r->reserved - shift < need ||
+	    r->reserved - shift < r->page)
 		return;
-	p = q;
-	if (phase)
-		mmvec__os_release(p, phase);
-	mmvec__os_release(p + phase + r->reserved, r->huge - phase);
-	mmvec__os_release(r->base, r->reserved);
-	r->base = p + phase;
+	mmvec__os_release(r->base, shift);
+	r->base += shift;
+	r->reserved -= shift;
+}
+
+size_t mmvec__region_file_slack(unsigned flags)
+{
+	return (flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
 }
 
 void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
-			  bool writable)
+			  bool writable, size_t need)
 {
 	r->fd = fd;
 	r->offset = offset;
@@ -283,7 +288,7 @@ void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
 	 * grow in large jumps. */
 	r->huge = (r->flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
 	if (r->huge && r->reserved >= r->huge)
-		place_for_file(r, offset);
+		place_for_file(r, offset, need);
 	else
 		r->huge = 0;
 }

@@ -65,16 +65,24 @@ static int new_over(struct mmvec_file *f, unsigned flags, struct mmvec **out)
 	struct mmvec *v;
 	int rc;
 
+	size_t max_bytes = es * f->max_len; /* checked: fits */
+	size_t slack = mmvec__region_file_slack(flags);
+
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	rc = mmvec__region_init(&v->region, es * f->max_len, min,
+	/* an explicit maximum gets room to place the mapping for huge
+	 * folios (mmvec__region_attach()) */
+	if (max_bytes && max_bytes <= SIZE_MAX - slack - mmvec_page_size())
+		max_bytes += slack;
+	rc = mmvec__region_init(&v->region, max_bytes, min,
 				flags & MMVEC_ALL_FLAGS);
 	if (rc) {
 		free(v);
 		return rc;
 	}
-	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
+	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly,
+			     f->max_len ? es * f->max_len : min);
 	v->head.data = v->region.base;
 	v->head.elem_size = es;
 	v->max_len = f->max_len ? f->max_len : v->region.reserved / es;

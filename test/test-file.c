@@ -469,6 +469,40 @@ START_TEST(test_mappings)
 }
 END_TEST
 
+/* The mapping is placed so that huge page-cache folios can be mapped
+ * whole (element 0's address and file offset alike modulo the huge-page
+ * size), and asks for them; not with MMVEC_NO_HUGEPAGES. */
+START_TEST(test_huge_placement)
+{
+	size_t huge = thp_size();
+	bool usable = huge && huge <= 32 * MIB;
+	/* qemu-user passes no madvise() on */
+	bool advice = usable && !test_on_qemu_user();
+	struct mmvec *v;
+
+	v = open_ok(path, 8, 0, MMVEC_CREATE);
+	push_values(v, 0, 1000);
+	if (usable)
+		ck_assert_uint_eq(((uintptr_t)mmvec_data(v) - HEADER) % huge, 0);
+	if (advice)
+		ck_assert(vma_has_flag(mmvec_data(v), "hg"));
+	mmvec_free(v);
+	v = open_ok(path, 8, 0, MMVEC_NO_HUGEPAGES);
+	ck_assert(!vma_has_flag(mmvec_data(v), "hg"));
+	mmvec_free(v);
+
+	/* an explicit maximum keeps all its elements */
+	unlink(path);
+	v = open_ok(path, 8, 1000000, MMVEC_CREATE);
+	if (usable)
+		ck_assert_uint_eq(((uintptr_t)mmvec_data(v) - HEADER) % huge, 0);
+	ck_assert_uint_eq(mmvec_max_len(v), 1000000);
+	ck_assert_int_eq(mmvec_resize(v, 1000000), 0);
+	ck_assert_int_eq(mmvec_resize(v, 1000001), -ENOSPC);
+	mmvec_free(v);
+}
+END_TEST
+
 START_TEST(test_populate)
 {
 	struct mmvec *v = open_ok(path, 16, 0, MMVEC_CREATE | MMVEC_POPULATE);
@@ -877,7 +911,7 @@ Suite *test_suite(int argc, char **argv)
 	test_add(tc, 1, test_open_args, test_open_fd_args,
 		 test_open_failure_cleans_up, test_bad_files, test_persistence,
 		 test_shrink_and_zero, test_reader_is_read_only, test_populate,
-		 test_rlimit_fsize,
+		 test_rlimit_fsize, test_huge_placement,
 		 test_create_never_overwrites, test_dangling_symlink, test_fifo,
 		 test_append_descriptor, test_fork, test_truncated_under_reader,
 		 NULL);
