@@ -178,6 +178,9 @@ END_TEST
 /* Creating the same file at once */
 
 #define CREATE_APPEND 1000
+/* Explicit maxima keep the reservations small: every round makes two
+ * processes, and qemu-user accounts each page of a default reservation. */
+#define CREATE_MAX (1 << 16)
 
 /* One of two creating writers: waits for `go`, opens path with
  * MMVEC_CREATE, appends CREATE_APPEND elements if it got the writer, and
@@ -190,7 +193,7 @@ static void creator(int go, int report)
 
 	if (read(go, &c, 1) != 1)
 		_exit(2);
-	rc = mmvec_open(path, 8, 0, MMVEC_CREATE, &v);
+	rc = mmvec_open(path, 8, CREATE_MAX, MMVEC_CREATE, &v);
 	if (rc == 0) {
 		size_t len = mmvec_len(v);
 
@@ -278,7 +281,7 @@ static void growing_writer(int stop, int ready, size_t n)
 		if (read(stop, &c, 1) == 1)
 			_exit(0);
 		unlink(path);
-		if (mmvec_open(path, 8, 0, MMVEC_CREATE, &w) != 0)
+		if (mmvec_open(path, 8, n, MMVEC_CREATE, &w) != 0)
 			_exit(2);
 		if (first && write(ready, "r", 1) != 1)
 			_exit(2);
