@@ -269,11 +269,16 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Opening while the writer grows */
 
-/* Creates path anew, appends n elements one by one (the file grows, page
- * by page at first, then by doubling), frees it, again and again until
- * `stop` is readable. Says through `ready` when the first file is there. */
+/* Creates path anew and appends n elements 512 at a time, shortening the
+ * file to them after each append (mmvec_shrink_to_fit(), which keeps every
+ * element), so that every append grows the file first: the moment a
+ * reader that reads the size before the header gets a length past it.
+ * Again and again until `stop` is readable. Says through `ready` when the
+ * first file is there. */
 static void growing_writer(int stop, int ready, size_t n)
 {
+	static int64_t chunk[512];
+
 	for (bool first = true;; first = false) {
 		struct mmvec *w;
 		char c;
@@ -285,10 +290,11 @@ static void growing_writer(int stop, int ready, size_t n)
 			_exit(2);
 		if (first && write(ready, "r", 1) != 1)
 			_exit(2);
-		for (size_t i = 0; i < n; i++) {
-			int64_t x = value(i);
-
-			if (!mmvec_push(w, &x))
+		for (size_t i = 0; i < n; i += ARRAY_LENGTH(chunk)) {
+			for (size_t k = 0; k < ARRAY_LENGTH(chunk); k++)
+				chunk[k] = value(i + k);
+			if (mmvec_append(w, chunk, ARRAY_LENGTH(chunk)) != 0 ||
+			    mmvec_shrink_to_fit(w) != 0)
 				_exit(3);
 		}
 		mmvec_free(w);
@@ -312,7 +318,7 @@ START_TEST(test_open_while_growing)
 	if (pid == 0) {
 		close(stop[1]);
 		close(ready[0]);
-		growing_writer(stop[0], ready[1], 100000);
+		growing_writer(stop[0], ready[1], 512 * 200);
 	}
 	close(stop[0]);
 	close(ready[1]);
