@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -414,26 +417,22 @@ static int open_retry(const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int mmvec__os_file_open(const char *path, bool writable, bool create,
-			int *out, bool *created)
+int mmvec__os_file_open(const char *path, bool writable, int *out)
 {
-	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer to appear, before the check below could refuse it. */
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+		    O_NONBLOCK;
 	int fd, rc;
 
-	*created = false;
 	fd = open_retry(path, flags);
-	/* O_EXCL tells whether this call made the file, which a failure
-	 * later removes again; retry if someone else made it meanwhile. */
-	while (fd == -ENOENT && writable && create) {
-		fd = open_retry(path, flags | O_CREAT | O_EXCL);
-		if (fd >= 0)
-			*created = true;
-		else if (fd == -EEXIST)
-			fd = open_retry(path, flags);
-	}
 	if (fd < 0)
 		return fd;
 	rc = check_regular(fd);
+	/* O_NONBLOCK means nothing for regular files; cleared all the same,
+	 * since the description may be shared with other users of the file */
+	if (!rc && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		rc = -errno;
 	if (rc) {
 		close(fd);
 		return rc;
@@ -442,9 +441,150 @@ int mmvec__os_file_open(const char *path, bool writable, bool create,
 	return 0;
 }
 
-void mmvec__os_file_unlink(const char *path)
+/* The directory part of path ("." for a bare name), malloc'd. */
+static char *dir_of(const char *path)
 {
-	(void)unlink(path);
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 1;
+	char *dir;
+
+	if (slash == path)
+		n = 1; /* "/name" */
+	dir = malloc(n + 1);
+	if (!dir)
+		return NULL;
+	memcpy(dir, slash ? path : ".", n);
+	dir[n] = '\0';
+	return dir;
+}
+
+/* A new file under a unique name next to path, made with O_EXCL so that
+ * it is this call's own. The suffix comes from a counter, the pid and the
+ * clock; a name taken by someone else is tried again with the next
+ * counter value, a bounded number of times. */
+static int create_named(const char *path, int *out, char **tmp_name)
+{
+	static unsigned long counter;
+	size_t n = strlen(path) + 40;
+	char *name = malloc(n);
+	int fd = -EEXIST;
+
+	if (!name)
+		return -ENOMEM;
+	for (int tries = 0; tries < 64 && fd == -EEXIST; tries++) {
+		struct timespec ts;
+		unsigned long c = __atomic_fetch_add(&counter, 1,
+						     __ATOMIC_RELAXED);
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		(void)snprintf(name, n, "%s.mmvec-%lx%lx%lx", path,
+			       (unsigned long)getpid(),
+			       (unsigned long)ts.tv_nsec, c);
+		fd = open_retry(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+					      O_NOCTTY);
+	}
+	if (fd < 0) {
+		free(name);
+		return fd;
+	}
+	*out = fd;
+	*tmp_name = name;
+	return 0;
+}
+
+int mmvec__os_file_create(const char *path, int *out, char **tmp_name)
+{
+	size_t len = strlen(path);
+
+	*tmp_name = NULL;
+	if (len == 0)
+		return -ENOENT;
+	if (path[len - 1] == '/')
+		return -EISDIR;
+#if defined(O_TMPFILE) && defined(__linux__) && !MMVEC_PORTABLE
+	/* naming it later goes through /proc/self/fd (linkat() with
+	 * AT_EMPTY_PATH needs a capability) */
+	if (access("/proc/self/fd", X_OK) == 0) {
+		char *dir = dir_of(path);
+		int fd;
+
+		if (!dir)
+			return -ENOMEM;
+		fd = open_retry(dir, O_TMPFILE | O_RDWR | O_CLOEXEC);
+		free(dir);
+		if (fd >= 0) {
+			*out = fd;
+			return 0;
+		}
+		/* file systems (and kernels) without O_TMPFILE say so in
+		 * several ways: take the named way */
+		if (fd != -EOPNOTSUPP && fd != -EISDIR && fd != -EINVAL)
+			return fd;
+	}
+#endif
+	return create_named(path, out, tmp_name);
+}
+
+/* fsync() of the directory that holds path's name. */
+static void sync_dir(const char *path)
+{
+	char *dir = dir_of(path);
+	int fd;
+
+	if (!dir)
+		return;
+	fd = open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* link(2) the temporary name to path, then remove the temporary name. */
+static int link_named(const char *tmp_name, const char *path)
+{
+	int rc = link(tmp_name, path) == 0 ? 0 : -errno;
+
+	(void)unlink(tmp_name);
+	return rc;
+}
+
+int mmvec__os_file_link(int fd, const char *tmp_name, const char *path)
+{
+	int rc;
+
+	if (tmp_name) {
+#if defined(RENAME_NOREPLACE) && !MMVEC_PORTABLE
+		/* file systems without hard links (vfat) rename */
+		rc = renameat2(AT_FDCWD, tmp_name, AT_FDCWD, path,
+			       RENAME_NOREPLACE) == 0 ? 0 : -errno;
+		if (rc == -ENOSYS || rc == -EINVAL)
+			rc = link_named(tmp_name, path);
+		else if (rc)
+			(void)unlink(tmp_name);
+#else
+		rc = link_named(tmp_name, path);
+#endif
+	} else {
+		char proc[64];
+
+		/* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the
+		 * /proc/self/fd link works for everyone (create checked that
+		 * /proc is there) */
+		(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		rc = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+		rc = rc == 0 ? 0 : -errno;
+	}
+	if (!rc)
+		sync_dir(path);
+	return rc;
+}
+
+void mmvec__os_file_drop(const char *tmp_name)
+{
+	if (tmp_name)
+		(void)unlink(tmp_name);
 }
 
 int mmvec__os_file_dup(int fd, bool writable, int *out)
@@ -531,28 +671,6 @@ int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset)
 	return 0;
 }
 
-int mmvec__os_file_write(int fd, const void *buf, size_t size,
-			 uint64_t offset)
-{
-	const char *p = buf;
-
-	while (size) {
-		ssize_t n;
-
-		if (!fits_off(offset + size))
-			return -EFBIG;
-		n = pwrite(fd, p, size, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		size -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return 0;
-}
-
 int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size)
 {
 	struct rlimit lim;
@@ -573,11 +691,12 @@ int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size)
 	while (rc == EINTR);
 	if (rc == EFBIG || rc == ENOSPC)
 		return -rc;
-	/* EINVAL/EOPNOTSUPP: the file system cannot allocate blocks ahead
-	 * (glibc only emulates it where writes can). Extend the size alone:
-	 * the mapping still works, only running out of space shows up later,
-	 * as it does for every store into such a file. */
-	if (rc == EINVAL || rc == EOPNOTSUPP) {
+	/* EINVAL/EOPNOTSUPP: the file system cannot allocate blocks ahead,
+	 * and glibc's emulation (a byte written per block) did not either
+	 * (it refuses O_APPEND descriptors, for one). Extend the size alone:
+	 * populating the mapping then makes the file system reserve the
+	 * blocks, and reports a full disk. */
+	if (rc == EINVAL || rc == EOPNOTSUPP || rc == EBADF) {
 		uint64_t have = 0;
 
 		rc = mmvec__os_file_size(fd, &have);
@@ -634,12 +753,58 @@ int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
 	return 0;
 }
 
+int mmvec__os_populate_file(void *addr, size_t size)
+{
+	INJECT(MMVEC__OS_FILE_POPULATE, size);
+#ifdef USE_POPULATE_WRITE
+	/* EFAULT: a store would have raised SIGBUS, which for a file sized
+	 * beforehand means the file system had no block for the page */
+	if (madvise(addr, size, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno == EINVAL)
+		return -EOPNOTSUPP;
+	if (errno == EFAULT || errno == ENOSPC)
+		return -ENOSPC;
+	return errno == EHWPOISON || errno == EIO ? -EIO : -ENOMEM;
+#else
+	(void)addr;
+	(void)size;
+	return -EOPNOTSUPP;
+#endif
+}
+
 int mmvec__os_sync(void *addr, size_t size)
 {
 	int rc;
 
+	INJECT(MMVEC__OS_FILE_SYNC, size);
 	do
 		rc = msync(addr, size, MS_SYNC);
 	while (rc != 0 && errno == EINTR);
 	return rc == 0 ? 0 : -errno;
+}
+
+/* ---------------------------------------------------------------------------
+ * fork()
+ * ------------------------------------------------------------------------- */
+
+static unsigned long forks;
+
+/* Runs in the child, which has one thread then. */
+static void count_fork(void)
+{
+	__atomic_store_n(&forks, forks + 1, __ATOMIC_RELAXED);
+}
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void watch_forks(void)
+{
+	(void)pthread_atfork(NULL, NULL, count_fork);
+}
+
+const unsigned long *mmvec__os_fork_watch(void)
+{
+	(void)pthread_once(&fork_once, watch_forks);
+	return &forks;
 }

@@ -254,20 +254,33 @@ int mmvec__os_zero(void *addr, size_t size)
  * with -EOPNOTSUPP here and change nothing.
  * ------------------------------------------------------------------------- */
 
-int mmvec__os_file_open(const char *path, bool writable, bool create,
-			int *out, bool *created)
+int mmvec__os_file_open(const char *path, bool writable, int *out)
 {
 	(void)path;
 	(void)writable;
-	(void)create;
 	*out = -1;
-	*created = false;
 	return -EOPNOTSUPP;
 }
 
-void mmvec__os_file_unlink(const char *path)
+int mmvec__os_file_create(const char *path, int *out, char **tmp_name)
 {
 	(void)path;
+	*out = -1;
+	*tmp_name = NULL;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_file_link(int fd, const char *tmp_name, const char *path)
+{
+	(void)fd;
+	(void)tmp_name;
+	(void)path;
+	return -EOPNOTSUPP;
+}
+
+void mmvec__os_file_drop(const char *tmp_name)
+{
+	(void)tmp_name;
 }
 
 int mmvec__os_file_dup(int fd, bool writable, int *out)
@@ -310,16 +323,6 @@ int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset)
 	return -EOPNOTSUPP;
 }
 
-int mmvec__os_file_write(int fd, const void *buf, size_t size,
-			 uint64_t offset)
-{
-	(void)fd;
-	(void)buf;
-	(void)size;
-	(void)offset;
-	return -EOPNOTSUPP;
-}
-
 int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size)
 {
 	(void)fd;
@@ -351,7 +354,14 @@ int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out)
 	(void)size;
 	(void)fd;
 	(void)writable;
-	(void)out;
+	*out = NULL;
+	return -EOPNOTSUPP;
+}
+
+int mmvec__os_populate_file(void *addr, size_t size)
+{
+	(void)addr;
+	(void)size;
 	return -EOPNOTSUPP;
 }
 
@@ -360,4 +370,15 @@ int mmvec__os_sync(void *addr, size_t size)
 	(void)addr;
 	(void)size;
 	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * fork(): Windows has none, so the count stays 0
+ * ------------------------------------------------------------------------- */
+
+const unsigned long *mmvec__os_fork_watch(void)
+{
+	static const unsigned long none;
+
+	return &none;
 }

@@ -94,6 +94,9 @@ enum mmvec__os_op {
 	/* not a call of its own: a decommit that unmaps the range and then
 	 * fails, as Linux before 6.12 could */
 	MMVEC__OS_DECOMMIT_HOLE,
+	/* file mappings: msync, and populating a file mapping */
+	MMVEC__OS_FILE_SYNC,
+	MMVEC__OS_FILE_POPULATE,
 	MMVEC__OS_NOPS,
 };
 
@@ -108,51 +111,72 @@ extern unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
  *
  * Files are named by descriptor and measured in bytes from their start as
  * uint64_t, whatever size_t is, so that 32- and 64-bit processes share
- * files. Descriptors are opened close-on-exec.
+ * files. Descriptors are opened close-on-exec. Where the OS has no file
+ * mappings (Windows, for now) every fallible call here is -EOPNOTSUPP.
  * ------------------------------------------------------------------------- */
 
-/* Open `path` for reading, or for reading and writing when `writable`;
- * `create` (with `writable`) creates a missing file with mode 0666 less the
- * umask, and sets *created when it did. The descriptor must be a regular
- * file (a memfd is one): else -EINVAL, and nothing stays open. Other
- * failures are open(2)'s errno. */
-int mmvec__os_file_open(const char *path, bool writable, bool create,
-			int *out, bool *created);
+/* Open the existing file `path` for reading, or for reading and writing
+ * when `writable`. Opening never blocks (a FIFO with no writer would), and
+ * the descriptor must be a regular file (a memfd is one): else -EINVAL,
+ * and nothing stays open. Other failures are open(2)'s errno: -ENOENT for
+ * a missing file or a dangling symbolic link. */
+int mmvec__os_file_open(const char *path, bool writable, int *out);
 
-/* Remove the name `path` (a file that mmvec__os_file_open() created). */
-void mmvec__os_file_unlink(const char *path);
+/* A new file, not yet visible under any name, made in the directory
+ * `path` names its file in (mode 0666 less the umask), for
+ * mmvec__os_file_link() to give the name `path` once it is complete.
+ * Linux: an O_TMPFILE file (where /proc is mounted, which naming it
+ * needs). Elsewhere, and on file systems without
+ * O_TMPFILE: a unique name `path` + ".mmvec-XXXXXX" made with O_EXCL,
+ * which is all a crash between the two calls can leave behind.
+ * *tmp_name is that name (malloc'd) or NULL for an unnamed file.
+ * -EISDIR if `path` ends in '/', else open(2)'s errno. */
+int mmvec__os_file_create(const char *path, int *out, char **tmp_name);
+
+/* Give the file that mmvec__os_file_create() made the name `path`, never
+ * replacing anything: -EEXIST if the name exists, even as a dangling
+ * symbolic link (link(2) does not follow it). Then the directory is synced,
+ * so that the name survives a crash of the machine. The temporary name, if
+ * any, is removed either way. */
+int mmvec__os_file_link(int fd, const char *tmp_name, const char *path);
+
+/* Remove the temporary name of a file that mmvec__os_file_create() made
+ * and that is not used (NULL: nothing to do). Nothing else is ever
+ * unlinked. */
+void mmvec__os_file_drop(const char *tmp_name);
 
 /* A close-on-exec duplicate of `fd`, which must be a regular file opened for
  * reading (and for writing when `writable`): -EBADF for a closed descriptor
  * or one without the access, -EINVAL for anything but a regular file. */
 int mmvec__os_file_dup(int fd, bool writable, int *out);
 
-/* Close a descriptor that mmvec__os_file_open() or _dup() returned. */
+/* Close a descriptor that the functions above returned. */
 void mmvec__os_file_close(int fd);
 
 /* Take the one writer's lock on the file (flock(LOCK_EX), not waiting):
  * -EBUSY if another open file description holds it. The lock belongs to the
- * open file description, so duplicates of one descriptor share it, and it
- * ends with mmvec__os_file_unlock() or when the last of them is closed. */
+ * open file description, so duplicates of one descriptor share it, and so
+ * do a parent and a child after fork(); it ends with mmvec__os_file_unlock()
+ * or when the last descriptor of the description is closed. */
 int mmvec__os_file_lock(int fd);
 void mmvec__os_file_unlock(int fd);
 
 /* The file's size in bytes. */
 int mmvec__os_file_size(int fd, uint64_t *size);
 
-/* Read or write exactly `size` bytes at `offset` (pread/pwrite, retried on
- * short transfers). A read past the end of the file is -EBADMSG. */
+/* Read exactly `size` bytes at `offset` (pread, retried on short reads).
+ * A read past the end of the file is -EBADMSG. */
 int mmvec__os_file_read(int fd, void *buf, size_t size, uint64_t offset);
-int mmvec__os_file_write(int fd, const void *buf, size_t size,
-			 uint64_t offset);
 
 /* Make the file at least `size` bytes long with disk blocks allocated for
- * [from, size) (posix_fallocate), so that stores into a mapping of that
- * range cannot fail for want of space later (no SIGBUS). -ENOSPC when the
- * file system is full; -EFBIG past RLIMIT_FSIZE or the file system's largest
- * file. RLIMIT_FSIZE is checked first: growing past it would also send
- * SIGXFSZ, whose default action ends the process. On failure the size is
- * what it was (blocks allocated in between may stay allocated). */
+ * [from, size), so that stores into a mapping of that range cannot fail for
+ * want of space later (no SIGBUS). -ENOSPC when the file system is full;
+ * -EFBIG past RLIMIT_FSIZE or the file system's largest file. RLIMIT_FSIZE
+ * is checked first: growing past it would also send SIGXFSZ, whose default
+ * action ends the process. A file system that cannot allocate ahead gets
+ * the size alone; mmvec__os_populate_file() then finds a full disk. On
+ * failure the size is what it was (blocks allocated in between may stay
+ * allocated). */
 int mmvec__os_file_allocate(int fd, uint64_t from, uint64_t size);
 
 /* Set the file's size (ftruncate). */
@@ -169,10 +193,38 @@ int mmvec__os_map_file(void *addr, size_t size, int fd, uint64_t offset,
  * mmvec__os_release(). */
 int mmvec__os_map_file_any(size_t size, int fd, bool writable, void **out);
 
+/* Fault in every page of the writable shared file mapping
+ * `[addr, addr + size)` for writing (MADV_POPULATE_WRITE), so that stores
+ * into it take no page fault, and so that the file system reserves or
+ * allocates the pages' blocks now: a full disk is -ENOSPC here, where a
+ * store would raise SIGBUS. -EOPNOTSUPP where the kernel cannot do this
+ * without touching the pages (before Linux 5.14, other systems): touching
+ * would raise that SIGBUS, so nothing is done. */
+int mmvec__os_populate_file(void *addr, size_t size);
+
 /* Write the dirty pages of the shared file mapping `[addr, addr + size)` to
  * the disk and wait for it (msync(MS_SYNC)), including the file size the
  * data needs. `size` need not be a page multiple (the pages it reaches are
  * written). -EIO (or another errno) when the write failed. */
 int mmvec__os_sync(void *addr, size_t size);
+
+/* ---------------------------------------------------------------------------
+ * fork()
+ *
+ * A process-wide count of the fork() calls this process came out of as the
+ * child: 0 in a process that no fork() made, and one more in each child
+ * (a pthread_atfork() child handler, registered by the first call of
+ * mmvec__os_fork_watch()). What a handle records at creation and compares
+ * later tells whether the calling process is the one that made it, without
+ * a system call (glibc does not cache getpid()). A child made by vfork() or
+ * a raw clone() runs no fork handlers and is not counted. Windows has no
+ * fork(): the count stays 0.
+ * ------------------------------------------------------------------------- */
+
+/* Register the handler (once per process, thread-safe) and return where
+ * the count lives, for callers to read with a relaxed atomic load (no
+ * system call): the same address for the life of the process. Call it
+ * before recording the count. */
+const unsigned long *mmvec__os_fork_watch(void);
 
 #endif /* MMVEC_OS_H */

@@ -247,16 +247,50 @@ static int decommit_file(struct mmvec_region *r, size_t keep)
 	return 0;
 }
 
+/* Move the start of a fresh reservation up, within it, until it is
+ * congruent to the file offset modulo the huge-page size: only then can
+ * the kernel map the page cache's huge folios with one entry each (a PMD
+ * mapping needs the virtual address and the file offset aligned alike).
+ * The pages skipped are given back; the reservation stays at least `need`
+ * bytes, else it stays as it is. No second reservation: address space may
+ * be scarce (RLIMIT_AS), and some emulators (qemu-user) account every
+ * page of a mapping they are given. */
+static void place_for_file(struct mmvec_region *r, uint64_t offset,
+			   size_t need)
+{
+	size_t phase = (size_t)(offset & (r->huge - 1));
+	size_t shift = (phase - ((uintptr_t)r->base & (r->huge - 1))) &
+		       (r->huge - 1);
+
+	if (!shift || r->reserved < shift || r->reserved - shift < need ||
+	    r->reserved - shift < r->page)
+		return;
+	mmvec__os_release(r->base, shift);
+	r->base += shift;
+	r->reserved -= shift;
+}
+
+size_t mmvec__region_file_slack(unsigned flags)
+{
+	return (flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
+}
+
 void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
-			  bool writable)
+			  bool writable, size_t need)
 {
 	r->fd = fd;
 	r->offset = offset;
 	r->writable = writable;
-	/* File pages are page cache, not anonymous memory: transparent huge
-	 * pages do not apply, and huge commit steps would only make the file
-	 * grow in 2 MiB jumps. */
-	r->huge = 0;
+	/* The page cache holds huge folios where the file system supports
+	 * them, and the file layer asks for them (MADV_HUGEPAGE on the file
+	 * mapping): commits then end on the file's huge-page boundaries.
+	 * Huge pages of more than MAX_HUGE_STEP would only make the file
+	 * grow in large jumps. */
+	r->huge = (r->flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
+	if (r->huge && r->reserved >= r->huge)
+		place_for_file(r, offset, need);
+	else
+		r->huge = 0;
 }
 
 int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
@@ -266,8 +300,18 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
 
 	if (bytes <= r->committed)
 		return 0;
-	if (r->fd >= 0)
-		return commit_file(r, mmvec__align_up(bytes, r->page));
+	if (r->fd >= 0) {
+		target = mmvec__align_up(bytes, r->page);
+		/* end on a huge-page boundary of the file, once large */
+		if (r->huge && target >= r->huge) {
+			size_t phase = (size_t)(r->offset & (r->huge - 1));
+
+			target = mmvec__align_up(phase + target, r->huge) - phase;
+			if (target > r->reserved)
+				target = r->reserved;
+		}
+		return commit_file(r, target);
+	}
 
 	/* cannot overflow: bytes <= reserved, a page multiple */
 	target = mmvec__align_up(bytes, r->page);

@@ -90,12 +90,22 @@ void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to);
  * Committing [0, bytes) then maps the file's [offset, offset + bytes)
  * shared: a writable region first makes the file that long with its blocks
  * allocated (-ENOSPC, -EFBIG, and on failure the file keeps its size), a
- * read-only one maps what the caller knows is there. Commit steps are pages
- * (no huge pages for files), and MMVEC_POPULATE pre-faults a writable
- * region only. Decommitting a writable region shortens the file to
- * offset + the bytes kept, so that pages committed again read as zero. */
+ * read-only one maps what the caller knows is there. Unless the region has
+ * MMVEC_NO_HUGEPAGES, the start of the reservation is moved up within it
+ * (keeping at least `need` bytes) so that its base and the file offset are
+ * aligned alike modulo the huge-page size (so that huge page-cache folios
+ * can be mapped whole), and commits of a huge page or more end on the
+ * file's huge-page boundaries; otherwise commit steps are pages.
+ * MMVEC_POPULATE pre-faults a writable region only. Decommitting a writable
+ * region shortens the file to offset + the bytes kept, so that pages
+ * committed again read as zero. */
 void mmvec__region_attach(struct mmvec_region *r, int fd, uint64_t offset,
-			  bool writable);
+			  bool writable, size_t need);
+
+/* The bytes to reserve beyond an explicit maximum for a file region, so
+ * that mmvec__region_attach() can move its start (0 with
+ * MMVEC_NO_HUGEPAGES). */
+size_t mmvec__region_file_slack(unsigned flags);
 
 /* x rounded up to a multiple of the power of two a, for callers that know
  * it fits. */

@@ -45,12 +45,12 @@ static int check_len(const struct mmvec *v, size_t len)
 }
 
 /* The first checks of every call that modifies the vector: a NULL vector,
- * a reader. */
+ * a reader, a file's writer inherited through fork(). */
 static int writer_args(const struct mmvec *v)
 {
 	if (!v)
 		return -EINVAL;
-	return read_only(v) ? -EBADF : 0;
+	return file_denied(v);
 }
 
 /* The arguments of a call that sets the length or reserves for one, in the
@@ -79,6 +79,11 @@ static int commit(struct mmvec *v, size_t bytes)
 		update_cap(v);
 	}
 	return rc;
+}
+
+int mmvec__vec_commit(struct mmvec *v, size_t bytes)
+{
+	return commit(v, bytes);
 }
 
 /* Make room for new_len elements (new_len <= max_len, checked). Committed
@@ -162,6 +167,8 @@ static int make_room(struct mmvec *v, size_t n, size_t *new_len)
 
 	if (!rc)
 		rc = grow(v, *new_len);
+	if (!rc && MMVEC_UNLIKELY(v->file != NULL))
+		rc = mmvec__vec_file_ready(v, *new_len);
 	if (!rc)
 		drop_claim(v);
 	return rc;
@@ -223,6 +230,8 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		return;
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
+	/* a file's writer syncs and shortens the file; one inherited
+	 * through fork() leaves the file alone (file.h) */
 	if (v->file)
 		mmvec__file_close(v->file, &v->region, base(v),
 				  own_len(v) * v->head.elem_size, own_len(v));
@@ -270,8 +279,9 @@ MMVEC_EXPORT void *mmvec_at(const struct mmvec *v, size_t i)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (i >= (read_only(v) ? follow(v) :
-			  __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))) {
+	/* a reader need not look at the file below a length it was given */
+	if (read_only(v) ? i >= mmvec__file_seen(v->file) && i >= follow(v)
+			 : i >= __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE)) {
 		errno = ERANGE;
 		return NULL;
 	}
@@ -290,7 +300,10 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t size = v->head.elem_size;
 	size_t new_len;
 	char *dst = base(v) + len * size;
-	int rc = read_only(v) ? -EBADF : make_room(v, 1, &new_len);
+	int rc = file_denied(v);
+
+	if (!rc)
+		rc = make_room(v, 1, &new_len);
 
 	if (rc) {
 		errno = -rc;
@@ -307,6 +320,41 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	return dst;
 }
 
+/* One element of fast_size bytes (1, 2, 4, 8 or 16) copied with one move,
+ * or false for the other sizes, which need a memcpy call. Conditional
+ * branches, not a switch: a jump table is an indirect branch, which costs
+ * as much as the rest of the call on machines with Spectre mitigations. */
+static inline bool copy_fast(char *dst, const void *elem, size_t fast_size)
+{
+	if (fast_size == 8)
+		memcpy(dst, elem, 8);
+	else if (fast_size == 4)
+		memcpy(dst, elem, 4);
+	else if (fast_size == 16)
+		memcpy(dst, elem, 16);
+	else if (fast_size == 1)
+		memcpy(dst, elem, 1);
+	else if (fast_size == 2)
+		memcpy(dst, elem, 2);
+	else
+		return false;
+	return true;
+}
+
+/* mmvec_push()'s hot path for a file's writer: the same, after the fork
+ * check (a child's push goes the slow way, to fail), publishing the live
+ * length in the file too. */
+__attribute__((noinline)) static void *push_file(struct mmvec *v,
+						 const void *elem, size_t len)
+{
+	char *dst = base(v) + len * v->fast_size;
+
+	if (mmvec__file_forked(v->file) || !copy_fast(dst, elem, v->fast_size))
+		return push_slow(v, elem);
+	publish_len(v, len + 1);
+	return dst;
+}
+
 MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 {
 	size_t len;
@@ -316,30 +364,18 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* The hot path: room for an element to copy that nobody needs to
-	 * hear about (the same test as the inline push in mmvec.h). A leaf
-	 * with no stack frame: bounds check, one move, one store. */
+	/* The hot path: room for an element to copy that nobody else needs
+	 * to hear about (the inline push's test, with a file writer's room).
+	 * A leaf with no stack frame: bounds check, one move, one store. */
 	len = own_len(v);
-	if (MMVEC_UNLIKELY(len >= v->head.room || !elem))
+	if (MMVEC_UNLIKELY(len >= v->fast_room || !elem))
 		return push_slow(v, elem);
+	if (MMVEC_UNLIKELY(v->file != NULL))
+		return push_file(v, elem, len);
 	dst = base(v) + len * v->fast_size;
-	/* Conditional branches, not a switch: a jump table is an indirect
-	 * branch, which costs as much as the rest of the call on machines with
-	 * Spectre mitigations. Other sizes need a memcpy call: the slow
-	 * path. */
-	if (v->fast_size == 8)
-		memcpy(dst, elem, 8);
-	else if (v->fast_size == 4)
-		memcpy(dst, elem, 4);
-	else if (v->fast_size == 16)
-		memcpy(dst, elem, 16);
-	else if (v->fast_size == 1)
-		memcpy(dst, elem, 1);
-	else if (v->fast_size == 2)
-		memcpy(dst, elem, 2);
-	else
+	if (!copy_fast(dst, elem, v->fast_size))
 		return push_slow(v, elem);
-	publish_len(v, len + 1);
+	__atomic_store_n(&v->head.len, len + 1, __ATOMIC_RELEASE);
 	return dst;
 }
 
@@ -349,7 +385,7 @@ MMVEC_EXPORT void *mmvec_push(struct mmvec *v, const void *elem)
 static char *add_zeroed(struct mmvec *v, size_t n)
 {
 	size_t len, size, new_len;
-	int rc = !v ? -EINVAL : read_only(v) ? -EBADF : 0;
+	int rc = writer_args(v);
 
 	if (rc) {
 		errno = -rc;
@@ -415,10 +451,9 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 
 	if (!v || (!elems && n))
 		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
-	if (!n)
-		return 0;
+	rc = file_denied(v);
+	if (rc || !n)
+		return rc;
 	len = own_len(v);
 	size = v->head.elem_size;
 	rc = make_room(v, n, &new_len);
@@ -441,8 +476,9 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 	if (!v || (!elems && n))
 		return -EINVAL;
-	if (read_only(v))
-		return -EBADF;
+	rc = file_denied(v);
+	if (rc)
+		return rc;
 	len = own_len(v);
 	if (i > len)
 		return -ERANGE;
@@ -488,6 +524,9 @@ MMVEC_EXPORT int mmvec_resize(struct mmvec *v, size_t len)
 			return -errno;
 		publish_len(v, len);
 	} else {
+		rc = lower_len(v, len);
+		if (rc)
+			return rc;
 		drop_claim(v);
 		shrink_len(v, old, len);
 	}
@@ -521,6 +560,9 @@ MMVEC_EXPORT int mmvec_erase(struct mmvec *v, size_t i, size_t n)
 		return -ERANGE;
 	if (!n)
 		return 0;
+	rc = lower_len(v, len - n);
+	if (rc)
+		return rc;
 	size = v->head.elem_size;
 	drop_claim(v);
 	memmove(base(v) + i * size, base(v) + (i + n) * size,
@@ -539,6 +581,9 @@ MMVEC_EXPORT int mmvec_swap_remove(struct mmvec *v, size_t i)
 	len = own_len(v);
 	if (i >= len)
 		return -ERANGE;
+	rc = lower_len(v, len - 1);
+	if (rc)
+		return rc;
 	size = v->head.elem_size;
 	drop_claim(v);
 	if (i != len - 1)
@@ -557,6 +602,9 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 	len = own_len(v);
 	if (!len)
 		return -ENOENT;
+	rc = lower_len(v, len - 1);
+	if (rc)
+		return rc;
 	size = v->head.elem_size;
 	drop_claim(v);
 	if (out)
@@ -567,7 +615,9 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
-	if (!v || read_only(v))
+	/* a file's writer whose header cannot go to disk removes nothing
+	 * (mmvec_clear(3)) */
+	if (!v || file_denied(v) || lower_len(v, 0))
 		return;
 	drop_claim(v);
 	shrink_len(v, own_len(v), 0);
@@ -586,6 +636,13 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	claim_end = end + v->claimed * v->head.elem_size;
 	/* cannot overflow: len * elem_size <= committed, a page multiple */
 	keep = mmvec__align_up(end, v->region.page);
+	/* a file is shortened to what is kept, also past what this writer
+	 * mapped (what a crashed writer left), its header on disk first */
+	if (v->file) {
+		rc = mmvec__file_shrink(v->file, keep);
+		if (rc)
+			return rc;
+	}
 	if (keep >= had) {
 		drop_claim(v);
 		return 0;
@@ -614,6 +671,8 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 	keep_mark(v, own_len(v));
 	if (v->hwm > keep)
 		v->hwm = keep;
+	if (v->file)
+		mmvec__file_shrunk(v->file, &v->region);
 	update_cap(v);
 	return 0;
 }
@@ -621,65 +680,4 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 MMVEC_EXPORT const char *mmvec_version(void)
 {
 	return MMVEC_VERSION;
-}
-
-/* ---------------------------------------------------------------------------
- * File-backed vectors (file.c opens and checks the file)
- * ------------------------------------------------------------------------- */
-
-int mmvec__vec_new_file(struct mmvec_file *f, size_t elem_size,
-			size_t max_len, unsigned flags, struct mmvec **out)
-{
-	size_t len = f->len; /* checked: len * elem_size fits */
-	size_t min = len > 1 ? len * elem_size : elem_size;
-	struct mmvec *v;
-	int rc;
-
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	rc = mmvec__region_init(&v->region, elem_size * max_len, min,
-				flags & MMVEC_ALL_FLAGS);
-	if (rc) {
-		free(v);
-		return rc;
-	}
-	mmvec__region_attach(&v->region, f->fd, MMVEC__FILE_HEADER, !f->rdonly);
-	v->head.data = v->region.base;
-	v->head.elem_size = elem_size;
-	v->max_len = max_len ? max_len : v->region.reserved / elem_size;
-	v->file = f;
-	if (f->rdonly) {
-		/* mapped as it is followed; never pushed into (cap 0) */
-		*out = v;
-		return 0;
-	}
-
-	v->annotate = mmvec__annotating();
-	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
-		v->fast_size = elem_size;
-	rc = commit(v, len * elem_size);
-	if (rc) {
-		mmvec__region_fini(&v->region);
-		free(v);
-		return rc;
-	}
-	/* Bytes past the elements may hold what an earlier run wrote and did
-	 * not keep: new elements there need zeroing. */
-	v->hwm = f->data_bytes < v->region.reserved ? (size_t)f->data_bytes :
-						      v->region.reserved;
-	claim(v, 0, len * elem_size);
-	publish_len(v, len);
-	*out = v;
-	return 0;
-}
-
-MMVEC_EXPORT int mmvec_sync(struct mmvec *v)
-{
-	if (!v)
-		return -EINVAL;
-	if (!v->file)
-		return 0;
-	return mmvec__file_sync(v->file, base(v),
-				own_len(v) * v->head.elem_size, own_len(v));
 }
