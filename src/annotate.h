@@ -3,8 +3,11 @@
  *
  * Telling memory checkers which bytes of a vector are valid. The vector
  * layer keeps [len, capacity) marked no-access and marks elements addressable
- * before it writes them. Only src/vec.c uses this; the region layer knows no
- * elements.
+ * before it writes them. The region layer knows no elements: it only marks
+ * the committed memory of a reservation it keeps in its cache no-access as a
+ * whole, and addressable again before the reservation is released or
+ * handed to a region (a vector takes it as it is: nothing of it is an
+ * element yet).
  *
  * - Valgrind memcheck: client requests, when valgrind/memcheck.h was found at
  *   build time and the process runs under Valgrind (asked once, cached per
@@ -41,6 +44,17 @@ static inline bool mmvec__annotating(void)
 #ifdef MMVEC_ASAN
 	return true;
 #elif HAVE_VALGRIND_MEMCHECK_H
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	return false;
+#endif
+}
+
+/* Whether this process runs under Valgrind, whose client lives in an
+ * address space of its own that /proc does not describe. */
+static inline bool mmvec__under_valgrind(void)
+{
+#if HAVE_VALGRIND_MEMCHECK_H
 	return RUNNING_ON_VALGRIND != 0;
 #else
 	return false;

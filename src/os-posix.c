@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -42,6 +45,7 @@
 #ifdef MAP_FIXED_NOREPLACE
 #define USE_FIXED_NOREPLACE 1
 #endif
+#define USE_PROC 1 /* /proc/self/stat, /proc/sys/vm */
 #endif
 
 /* FreeBSD's guard reservations: address space that no other mmap() takes,
@@ -223,14 +227,12 @@ static bool has_hole(void *addr, size_t size)
 	return false;
 }
 
-/* Whether [p, p + len) has no hole after trying to map PROT_NONE into
- * all of it, replacing nothing that is mapped. */
-static bool filled(char *p, size_t len)
+/* Map PROT_NONE over [p, p + len) if all of it is unmapped, replacing
+ * nothing; false if any of it is mapped (or the mapping is refused). */
+static bool fill(char *p, size_t len)
 {
 	char *q;
 
-	if (!has_hole(p, len))
-		return true;
 #if defined(USE_FIXED_NOREPLACE)
 	q = map_none(p, len, MAP_FIXED_NOREPLACE);
 #elif defined(MAP_EXCL)
@@ -245,26 +247,32 @@ static bool filled(char *p, size_t len)
 	return false;
 }
 
-/* Map PROT_NONE into the holes of [addr, addr + size), replacing nothing
- * (someone else may have mapped into a hole already: that part is left
- * alone). Ranges that are partly mapped are halved until each piece is
- * either filled or already mapped. */
-static int fill_holes(char *addr, size_t size)
+/* After a failed MAP_FIXED unmapped all of [addr, addr + size): map
+ * PROT_NONE into the hole from its start up, replacing nothing, and return
+ * how much of it, from addr, that made the caller's again. Whatever is
+ * mapped in the hole now is someone else's (another thread's mmap() may
+ * have landed there), and so is everything above its lowest page: the
+ * caller gives that up rather than take a range it cannot tell from
+ * another's. Pieces that do not fill are halved down to a page. */
+static size_t reclaim_hole(char *addr, size_t size)
 {
 	size_t page = mmvec__os_page_size();
-	int rc = 0;
+	size_t off = 0;
 
-	for (size_t off = 0, len; off < size; off += len) {
-		len = size - off;
-		while (len > page && !filled(addr + off, len))
+	while (off < size) {
+		size_t len = size - off;
+
+		while (!fill(addr + off, len)) {
+			if (len == page)
+				return off;
 			len = len / 2 & ~(page - 1);
-		if (len == page && !filled(addr + off, page))
-			rc = -ENOMEM;
+		}
+		off += len;
 	}
-	return rc;
+	return size;
 }
 
-int mmvec__os_decommit(void *addr, size_t size)
+int mmvec__os_decommit(void *addr, size_t size, size_t *kept)
 {
 	int err;
 
@@ -281,10 +289,12 @@ int mmvec__os_decommit(void *addr, size_t size)
 		/* a test can ask for the failure described below */
 		if (injected(MMVEC__OS_DECOMMIT_HOLE, size)) {
 			munmap(addr, size);
+			(void)injected(MMVEC__OS_HOLE_OPEN, size);
 			errno = ENOMEM;
 			goto failed;
 		}
 #endif
+		*kept = size;
 		return 0;
 	}
 #ifdef MMVEC_FAULT_INJECTION
@@ -295,9 +305,12 @@ failed:
 	 * first and may then fail to set up the new one, leaving a hole that
 	 * another mmap() could fill and that mmvec__os_release() would unmap
 	 * later. The old pages are gone then, as decommitting wanted: put
-	 * PROT_NONE back into the hole, and it is a decommit after all. */
-	if (has_hole(addr, size))
-		return fill_holes(addr, size);
+	 * PROT_NONE back into the hole, and it is a decommit after all, of
+	 * what is still the caller's. */
+	if (has_hole(addr, size)) {
+		*kept = reclaim_hole(addr, size);
+		return 0;
+	}
 	/* Elsewhere, and for a refusal before anything was unmapped (the
 	 * vm.max_map_count limit), the old mapping is as it was. */
 	return err == EINVAL ? -ENOMEM : -err;
@@ -390,6 +403,166 @@ int mmvec__os_zero(void *addr, size_t size)
 	return -EOPNOTSUPP;
 }
 #endif
+
+/* ---------------------------------------------------------------------------
+ * Process state for the reservation cache
+ * ------------------------------------------------------------------------- */
+
+#ifdef USE_PROC
+/* Up to size - 1 bytes of a small /proc file, NUL-terminated; 0 or a
+ * negative errno. */
+static int read_proc(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* From /proc/self/stat: field 23 (vsize, bytes mapped) and field 28
+ * (startstack, where the main thread's stack starts: the kernel maps
+ * everything else below it). The command name, field 2, may hold spaces
+ * and parentheses: fields are counted from the last ')'. */
+static int read_vm(size_t *vsize, size_t *top)
+{
+	char buf[1024];
+	unsigned long long f[29];
+	char *p;
+	int rc = read_proc("/proc/self/stat", buf, sizeof(buf));
+
+	if (rc)
+		return rc;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EOPNOTSUPP;
+	p += 3; /* past ") " and the one-letter state, field 3 */
+	for (int i = 4; i <= 28; i++) {
+		char *end;
+
+		f[i] = strtoull(p, &end, 10);
+		if (end == p)
+			return -EOPNOTSUPP;
+		p = end;
+	}
+	if (f[23] > SIZE_MAX || f[28] > SIZE_MAX)
+		return -EOPNOTSUPP;
+	*vsize = (size_t)f[23];
+	*top = (size_t)f[28];
+	return 0;
+}
+#endif
+
+int mmvec__os_address_space(bool measure, bool *limited, size_t *left)
+{
+	struct rlimit lim;
+	size_t cap = SIZE_MAX;
+
+	*limited = getrlimit(RLIMIT_AS, &lim) == 0 &&
+		   lim.rlim_cur != RLIM_INFINITY;
+	if (*limited && lim.rlim_cur < SIZE_MAX)
+		cap = (size_t)lim.rlim_cur;
+	if (!measure)
+		return 0;
+#ifdef USE_PROC
+	size_t vsize, top;
+	int rc = read_vm(&vsize, &top);
+
+	if (rc)
+		return -EOPNOTSUPP;
+	/* a hidden stack address reads 0: then only a limit bounds it */
+	if (top && top < cap)
+		cap = top;
+	if (cap == SIZE_MAX)
+		return -EOPNOTSUPP;
+	*left = cap > vsize ? cap - vsize : 0;
+	return 0;
+#else
+	(void)left;
+	(void)cap;
+	return -EOPNOTSUPP;
+#endif
+}
+
+bool mmvec__os_strict_commit(void)
+{
+#ifdef USE_PROC
+	char buf[16];
+
+	return read_proc("/proc/sys/vm/overcommit_memory", buf,
+			 sizeof(buf)) == 0 && buf[0] == '2';
+#else
+	return false;
+#endif
+}
+
+uint64_t mmvec__os_now_ms(void)
+{
+	struct timespec ts;
+
+#ifdef CLOCK_MONOTONIC_COARSE
+	/* the vDSO's coarse clock: a few ns, no system call */
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+		return (uint64_t)ts.tv_sec * 1000u +
+		       (uint64_t)ts.tv_nsec / 1000000u;
+#endif
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mmvec__os_lock(void)
+{
+	(void)pthread_mutex_lock(&lock);
+}
+
+void mmvec__os_unlock(void)
+{
+	(void)pthread_mutex_unlock(&lock);
+}
+
+void mmvec__os_yield(void)
+{
+	(void)sched_yield();
+}
+
+int mmvec__os_atfork(void (*prepare)(void), void (*parent)(void),
+		     void (*child)(void))
+{
+	return -pthread_atfork(prepare, parent, child);
+}
+
+/* One key, made on first use: its destructor is the thread-exit call. */
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+static void (*exit_fn)(void *);
+static int exit_err;
+
+static void make_exit_key(void)
+{
+	exit_err = pthread_key_create(&exit_key, exit_fn);
+}
+
+int mmvec__os_at_thread_exit(void (*fn)(void *), void *arg)
+{
+	/* written before the once-call that publishes it, and always with
+	 * the same function */
+	if (!__atomic_load_n(&exit_fn, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&exit_fn, fn, __ATOMIC_RELEASE);
+	if (pthread_once(&exit_once, make_exit_key) != 0 || exit_err)
+		return -ENOMEM;
+	return pthread_setspecific(exit_key, arg) ? -ENOMEM : 0;
+}
 
 /* ---------------------------------------------------------------------------
  * File mappings

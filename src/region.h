@@ -38,7 +38,12 @@
 struct mmvec_region {
 	char *base;
 	size_t reserved;  /* page multiple */
-	size_t committed; /* page multiple, <= reserved */
+	size_t committed; /* page multiple, <= owned */
+	/* Bytes from the base that are still the region's: all it reserved,
+	 * unless a decommit lost the top of the range to another mapping
+	 * (mmvec__os_decommit()). Commits past it are refused with -ENOMEM;
+	 * only it is released. */
+	size_t owned;
 	size_t page;      /* cached page size */
 	size_t huge;      /* commit step once large; 0: page steps only */
 	/* the most MMVEC_POPULATE pre-faults beyond what a growing call
@@ -69,6 +74,49 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 /* Release everything; *r must not be used afterwards (but may be given to
  * mmvec__region_init() again). */
 void mmvec__region_fini(struct mmvec_region *r);
+
+/* As mmvec__region_init() (the same sizes, rule, flags and errors), for an
+ * anonymous region that may come from the reservation cache: a cached
+ * reservation of exactly the size and flags a fresh one would have, taken
+ * with no system call. It may come with a committed prefix (r->committed
+ * above 0) of which the first *dirty bytes may hold what its last user
+ * wrote: the caller zeroes what of them becomes new data. Memory checkers
+ * see the prefix as no-access. A fresh reservation has *dirty 0. */
+int mmvec__region_take(struct mmvec_region *r, size_t max_bytes,
+		       size_t min_bytes, unsigned flags, size_t *dirty);
+
+/* Done with an anonymous region: it goes to the cache, or is released.
+ * `dirty`: bytes from the base that may be non-zero (it need not stop at
+ * what is committed). Memory checkers must see its committed memory as
+ * addressable, as for mmvec__region_fini(). */
+void mmvec__region_put(struct mmvec_region *r, size_t dirty);
+
+/* The region's fields for the reservation [base, base + bytes) made with
+ * `flags`, nothing committed: what a fresh reservation and a cached one
+ * share. */
+void mmvec__region_setup(struct mmvec_region *r, char *base, size_t bytes,
+			 unsigned flags);
+
+/* ---------------------------------------------------------------------------
+ * The reservation cache (cache.c), the region layer's store of released
+ * reservations. Only region.c calls it.
+ * ------------------------------------------------------------------------- */
+
+/* A cached reservation of exactly `bytes` reserved with `flags`, into *r
+ * (committed prefix and all) and its dirty bytes into *dirty; false when
+ * there is none or the cache is off. */
+bool mmvec__cache_take(struct mmvec_region *r, size_t bytes, unsigned flags,
+		       size_t *dirty);
+
+/* Keep r, dirty bytes and all: true if the cache took it (r is the cache's
+ * then), false if the caller must release it. */
+bool mmvec__cache_put(struct mmvec_region *r, size_t dirty);
+
+/* Release everything cached to the OS; the bytes of address space
+ * released. With `commit_only`, give back only committed memory (and its
+ * commit charge), keep the reservations, and return the bytes of
+ * committed memory given back. */
+size_t mmvec__cache_flush(bool commit_only);
 
 /* Commit at least [0, bytes); bytes <= r->reserved (caller checked).
  * Rounds up to the commit step (pages, or huge pages once large), never

@@ -201,8 +201,12 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	/* The default reservation holds at least one element. */
-	rc = mmvec__region_init(&v->region, bytes, elem_size, flags);
+	/* The default reservation holds at least one element. A reservation
+	 * from the cache may come with memory committed, of which the first
+	 * hwm bytes hold what an earlier vector wrote: new elements are
+	 * zeroed below it, as after a clear. Checkers see it no-access, as
+	 * [len, capacity) must be. */
+	rc = mmvec__region_take(&v->region, bytes, elem_size, flags, &v->hwm);
 	if (rc) {
 		free(v);
 		return rc;
@@ -213,6 +217,7 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	v->annotate = mmvec__annotating();
 	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
+	update_cap(v);
 	*out = v;
 	return 0;
 }
@@ -223,11 +228,14 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		return;
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
-	if (v->file)
+	if (v->file) {
 		mmvec__file_close(v->file, &v->region, base(v),
 				  own_len(v) * v->head.elem_size, own_len(v));
-	else
-		mmvec__region_fini(&v->region);
+	} else {
+		/* how far elements reached: what the next user must zero */
+		keep_mark(v, own_len(v));
+		mmvec__region_put(&v->region, v->hwm);
+	}
 	free(v);
 }
 
