@@ -38,13 +38,23 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-/* Whether annotations are worth making in this process. */
+/* Whether annotations are worth making in this process. Valgrind's
+ * answer is asked once per file and kept: it cannot change, and asking
+ * costs a chain of dependent instructions that creating and freeing a
+ * vector pays twice otherwise. */
 static inline bool mmvec__annotating(void)
 {
 #ifdef MMVEC_ASAN
 	return true;
 #elif HAVE_VALGRIND_MEMCHECK_H
-	return RUNNING_ON_VALGRIND != 0;
+	static int known = -1;
+	int on = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (on < 0) {
+		on = RUNNING_ON_VALGRIND != 0;
+		__atomic_store_n(&known, on, __ATOMIC_RELAXED);
+	}
+	return on;
 #else
 	return false;
 #endif

@@ -46,6 +46,11 @@
 #define USE_FIXED_NOREPLACE 1
 #endif
 #define USE_PROC 1 /* /proc/self/stat, /proc/sys/vm */
+#if HAVE_LINUX_MEMBARRIER_H
+#define USE_MEMBARRIER 1
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#endif
 #endif
 
 /* FreeBSD's guard reservations: address space that no other mmap() takes,
@@ -115,15 +120,25 @@ size_t mmvec__os_huge_page_size(void)
 	return huge;
 }
 
+/* Cached: glibc's sysconf(_SC_PHYS_PAGES) is a sysinfo() system call, and
+ * every default reservation asks. 1: not read yet. */
 size_t mmvec__os_physical_memory(void)
 {
-	long pages = sysconf(_SC_PHYS_PAGES);
+	static size_t cached = 1;
+	size_t bytes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	long pages;
 
+	if (bytes != 1)
+		return bytes;
+	pages = sysconf(_SC_PHYS_PAGES);
 	if (pages <= 0)
-		return 0;
-	if ((unsigned long)pages > SIZE_MAX / mmvec__os_page_size())
-		return SIZE_MAX;
-	return (size_t)pages * mmvec__os_page_size();
+		bytes = 0;
+	else if ((unsigned long)pages > SIZE_MAX / mmvec__os_page_size())
+		bytes = SIZE_MAX;
+	else
+		bytes = (size_t)pages * mmvec__os_page_size();
+	__atomic_store_n(&cached, bytes, __ATOMIC_RELAXED);
+	return bytes;
 }
 
 /* ---------------------------------------------------------------------------
@@ -535,6 +550,30 @@ void mmvec__os_yield(void)
 {
 	(void)sched_yield();
 }
+
+#ifdef USE_MEMBARRIER
+bool mmvec__os_barrier_init(void)
+{
+	return syscall(SYS_membarrier,
+		       MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void mmvec__os_barrier(void)
+{
+	/* registered: cannot fail */
+	(void)syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+#else
+bool mmvec__os_barrier_init(void)
+{
+	return false;
+}
+
+void mmvec__os_barrier(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+#endif
 
 int mmvec__os_atfork(void (*prepare)(void), void (*parent)(void),
 		     void (*child)(void))

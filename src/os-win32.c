@@ -98,16 +98,24 @@ size_t mmvec__os_huge_page_size(void)
 	return 0;
 }
 
+/* Cached, as every default reservation asks; 1: not read yet. */
 size_t mmvec__os_physical_memory(void)
 {
+	static size_t cached = 1;
+	size_t bytes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 	MEMORYSTATUSEX ms;
 
+	if (bytes != 1)
+		return bytes;
 	ms.dwLength = sizeof(ms);
 	if (!GlobalMemoryStatusEx(&ms))
-		return 0;
-	if (ms.ullTotalPhys > SIZE_MAX)
-		return SIZE_MAX;
-	return (size_t)ms.ullTotalPhys;
+		bytes = 0;
+	else if (ms.ullTotalPhys > SIZE_MAX)
+		bytes = SIZE_MAX;
+	else
+		bytes = (size_t)ms.ullTotalPhys;
+	__atomic_store_n(&cached, bytes, __ATOMIC_RELAXED);
+	return bytes;
 }
 
 /* ---------------------------------------------------------------------------
@@ -294,6 +302,19 @@ void mmvec__os_unlock(void)
 void mmvec__os_yield(void)
 {
 	(void)SwitchToThread();
+}
+
+/* FlushProcessWriteBuffers() (Windows Vista on) makes every processor
+ * that runs one of the process's threads flush its write queue: the
+ * process-wide barrier that membarrier(2) is on Linux. */
+bool mmvec__os_barrier_init(void)
+{
+	return true;
+}
+
+void mmvec__os_barrier(void)
+{
+	FlushProcessWriteBuffers();
 }
 
 /* No fork() on Windows: nothing to prepare for. */

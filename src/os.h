@@ -29,7 +29,8 @@ size_t mmvec__os_page_size(void);
  * the kernel has no transparent huge pages. Cached after the first call. */
 size_t mmvec__os_huge_page_size(void);
 
-/* Physical memory in bytes, or 0 if unknown. */
+/* Physical memory in bytes, or 0 if unknown. Cached after the first
+ * call. */
 size_t mmvec__os_physical_memory(void);
 
 /* Reserve `size` bytes of address space, inaccessible (PROT_NONE) and not
@@ -114,6 +115,17 @@ void mmvec__os_unlock(void);
 
 /* Give the CPU to another thread (a spinning waiter's back-off). */
 void mmvec__os_yield(void);
+
+/* A memory barrier on every thread of the process at once (Linux's
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), Windows'
+ * FlushProcessWriteBuffers()): when it returns, every other thread has
+ * passed a full barrier, so a thread's fast path can order a store before
+ * a load with a compiler barrier alone, against a rare side that calls
+ * this (the asymmetric Dekker of membarrier(2)'s example).
+ * mmvec__os_barrier_init() readies it once and says whether the OS has it;
+ * where it does not, mmvec__os_barrier() must not be relied on. */
+bool mmvec__os_barrier_init(void);
+void mmvec__os_barrier(void);
 
 /* Register handlers around fork() (pthread_atfork): prepare() runs in the
  * forking thread before the fork, parent() after it in the parent, child()

@@ -54,15 +54,6 @@
  * Internal API (region.h)
  * ------------------------------------------------------------------------- */
 
-int mmvec__check_flags(unsigned flags)
-{
-	if (flags & ~MMVEC_ALL_FLAGS)
-		return -EINVAL;
-	if ((flags & MMVEC_HUGEPAGES) && (flags & MMVEC_NO_HUGEPAGES))
-		return -EINVAL;
-	return 0;
-}
-
 /* The usable huge-page size: what commit steps round to once large, and
  * what a reservation is aligned to. 0 where there is none to use. */
 static size_t huge_step(void)
@@ -89,8 +80,10 @@ static void advise(const struct mmvec_region *r, size_t off, size_t len)
 		mmvec__os_advise_huge(r->base + off, len, true);
 }
 
-void mmvec__region_setup(struct mmvec_region *r, char *base, size_t bytes,
-			 unsigned flags)
+/* The region's fields for the reservation [base, base + bytes) made with
+ * `flags`, nothing committed. */
+static void setup(struct mmvec_region *r, char *base, size_t bytes,
+		  unsigned flags)
 {
 	size_t huge = (flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
 
@@ -130,7 +123,7 @@ static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
 	if (os_reserve(bytes, flags, &base) != 0 &&
 	    (!mmvec__cache_flush(false) || os_reserve(bytes, flags, &base) != 0))
 		return -ENOMEM;
-	mmvec__region_setup(r, base, bytes, flags);
+	setup(r, base, bytes, flags);
 	advise(r, 0, bytes);
 	return 0;
 }
@@ -140,15 +133,22 @@ static int reserve(struct mmvec_region *r, size_t bytes, unsigned flags)
  * halving keeps page aligned. */
 static size_t default_start(void)
 {
-	size_t phys = mmvec__os_physical_memory();
-	size_t bytes = mmvec__os_page_size();
+	/* computed once: every default vector asks (0: not yet) */
+	static size_t cached;
+	size_t bytes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	size_t phys;
 
+	if (bytes)
+		return bytes;
+	phys = mmvec__os_physical_memory();
 	if (!phys)
 		phys = FALLBACK_PHYS_BYTES;
+	bytes = mmvec__os_page_size();
 	while (bytes < phys && bytes <= SIZE_MAX / 2)
 		bytes *= 2;
 	if (sizeof(size_t) < 8 && bytes > DEFAULT_CAP_32)
 		bytes = DEFAULT_CAP_32;
+	__atomic_store_n(&cached, bytes, __ATOMIC_RELAXED);
 	return bytes;
 }
 
@@ -485,6 +485,11 @@ void mmvec__region_zero(struct mmvec_region *r, size_t from, size_t to)
 /* ---------------------------------------------------------------------------
  * Public API
  * ------------------------------------------------------------------------- */
+
+size_t mmvec__page_size(void)
+{
+	return mmvec__os_page_size();
+}
 
 MMVEC_EXPORT size_t mmvec_page_size(void)
 {

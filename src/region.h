@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,14 @@ struct mmvec_region {
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
  * flags). */
-int mmvec__check_flags(unsigned flags);
+static inline int mmvec__check_flags(unsigned flags)
+{
+	if (flags & ~MMVEC_ALL_FLAGS)
+		return -EINVAL;
+	if ((flags & MMVEC_HUGEPAGES) && (flags & MMVEC_NO_HUGEPAGES))
+		return -EINVAL;
+	return 0;
+}
 
 /* Reserve a region into caller-provided storage. flags are already checked.
  * max_bytes > 0: round up to pages (the caller checked that this does not
@@ -91,11 +99,9 @@ int mmvec__region_take(struct mmvec_region *r, size_t max_bytes,
  * addressable, as for mmvec__region_fini(). */
 void mmvec__region_put(struct mmvec_region *r, size_t dirty);
 
-/* The region's fields for the reservation [base, base + bytes) made with
- * `flags`, nothing committed: what a fresh reservation and a cached one
- * share. */
-void mmvec__region_setup(struct mmvec_region *r, char *base, size_t bytes,
-			 unsigned flags);
+/* The page size: mmvec_page_size() without the call through the PLT that
+ * an exported function costs within its own library. */
+size_t mmvec__page_size(void);
 
 /* ---------------------------------------------------------------------------
  * The reservation cache (cache.c), the region layer's store of released

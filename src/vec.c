@@ -179,6 +179,8 @@ static void shrink_len(struct mmvec *v, size_t old, size_t len)
  * Life cycle and getters
  * ------------------------------------------------------------------------- */
 
+static const struct mmvec zero_vec;
+
 MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 			   struct mmvec **out)
 {
@@ -194,13 +196,20 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	if (max_len > SIZE_MAX / elem_size)
 		return -EOVERFLOW;
 	bytes = elem_size * max_len;
-	if (!mmvec__round_up(bytes, mmvec_page_size(), &rounded) ||
-	    !mmvec__round_up(elem_size, mmvec_page_size(), &rounded))
+	if (!mmvec__round_up(bytes, mmvec__page_size(), &rounded) ||
+	    !mmvec__round_up(elem_size, mmvec__page_size(), &rounded))
 		return -EOVERFLOW;
 
-	v = calloc(1, sizeof(*v));
+	/* malloc and a copy of a zeroed struct, not calloc (which GCC also
+	 * makes of a malloc and a memset): glibc's calloc() skips the
+	 * per-thread cache that lets a vector be created and freed for no
+	 * more than its reservation, which is cached too. A copy compiles
+	 * to vector moves where a zeroing assignment became a slower
+	 * `rep stos`. */
+	v = malloc(sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	*v = zero_vec;
 	/* The default reservation holds at least one element. A reservation
 	 * from the cache may come with memory committed, of which the first
 	 * hwm bytes hold what an earlier vector wrote: new elements are
