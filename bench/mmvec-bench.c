@@ -106,7 +106,7 @@ static void usage(FILE *f)
 "                    about 4,000 default reservations fit in 128 TiB)\n"
 "  --life LIST       lifecycle: elements per vector (default 1,16,1000)\n"
 "  --life-threads LIST  lifecycle: threads at once (default 1,4)\n"
-"  --life-loops L    lifecycle: timed loops per thread (default 100000)\n"
+"  --life-loops L    lifecycle: timed loops per thread (default 400000)\n"
 "  --seed X          seed of the random chunk sizes (default 1)\n"
 "  --csv FILE        write every run and the medians as CSV\n"
 "  --plot FILE.png   plot seq time and worst latency against N (gnuplot)\n"
@@ -241,7 +241,7 @@ static int parse_args(int argc, char **argv, struct opts *o, char **storage)
 	o->gs_cycles = 100;
 	o->small_nvec = 3000;
 	o->small_per = 1000;
-	o->life_loops = 100000;
+	o->life_loops = 400000;
 	o->seed = 1;
 	o->latency = true;
 	o->syscalls = true;
