@@ -877,7 +877,15 @@ Suite *test_suite(int argc, char **argv)
 
 	tc = test_case(s, "threads", setup, NULL, 120);
 	test_add(tc, 1, threads_reuse_their_own, freed_by_another_thread,
-		 fork_child_starts_empty, fork_while_threads_busy, NULL);
+		 fork_child_starts_empty, NULL);
+#if defined(TEST_ASAN) || defined(TEST_TSAN)
+	/* measured with a plain program (threads in malloc(), fork(), the
+	 * child mallocs): under ASan 2 of 5 runs left children hung */
+	test_not_run(fork_while_threads_busy->name, "a sanitizer's allocator "
+		     "does not survive fork() while other threads allocate");
+#else
+	test_add(tc, 1, fork_while_threads_busy, NULL);
+#endif
 
 	tc = test_case(s, "off", setup, NULL, 60);
 	test_add(tc, 1, env_turns_it_off, rlimit_turns_it_off, NULL);
