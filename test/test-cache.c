@@ -664,19 +664,17 @@ static void *busy(void *arg)
 START_TEST(fork_while_threads_busy)
 {
 	pthread_t t[3];
-	int forks = test_slow() ? 20 : 100;
+	int forks = test_slow() ? 20 : 100, f, status = 0;
 
 	stop_busy = 0;
 	for (uintptr_t k = 0; k < ARRAY_LENGTH(t); k++)
 		ck_assert_int_eq(pthread_create(&t[k], NULL, busy,
 						(void *)(k + 1)), 0);
-	for (int f = 0; f < forks; f++) {
+	for (f = 0; f < forks && status == 0; f++) {
 		pid_t pid;
-		int status;
 
 		fflush(NULL);
 		pid = fork();
-		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
 			struct mmvec *v = NULL;
 
@@ -689,14 +687,15 @@ START_TEST(fork_while_threads_busy)
 			mmvec_cache_flush();
 			_exit(0);
 		}
-		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			      "fork %d: child status %#x (SIGALRM: a lock "
-			      "held by a thread it does not have)", f, status);
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			status = -1;
 	}
+	/* the threads stop before any assertion can end the test */
 	__atomic_store_n(&stop_busy, 1, __ATOMIC_RELAXED);
 	for (size_t k = 0; k < ARRAY_LENGTH(t); k++)
 		ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+	ck_assert_msg(status == 0, "fork %d: child status %#x (SIGALRM: a "
+		      "lock held by a thread it does not have)", f - 1, status);
 }
 END_TEST
 
@@ -884,7 +883,9 @@ Suite *test_suite(int argc, char **argv)
 	test_not_run(fork_while_threads_busy->name, "a sanitizer's allocator "
 		     "does not survive fork() while other threads allocate");
 #else
-	test_add(tc, 1, fork_while_threads_busy, NULL);
+	/* the children lose what the other threads had allocated, which the
+	 * valgrind setup's leak check reports at their exit */
+	test_add_not_on_valgrind(tc, fork_while_threads_busy);
 #endif
 
 	tc = test_case(s, "off", setup, NULL, 60);
