@@ -48,13 +48,13 @@ static inline bool mmvec__annotating(void)
 	return true;
 #elif HAVE_VALGRIND_MEMCHECK_H
 	static int known = -1;
-	int on = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	int running = __atomic_load_n(&known, __ATOMIC_RELAXED);
 
-	if (on < 0) {
-		on = RUNNING_ON_VALGRIND != 0;
-		__atomic_store_n(&known, on, __ATOMIC_RELAXED);
+	if (running < 0) {
+		running = RUNNING_ON_VALGRIND != 0;
+		__atomic_store_n(&known, running, __ATOMIC_RELAXED);
 	}
-	return on;
+	return running;
 #else
 	return false;
 #endif

@@ -96,7 +96,8 @@ struct tcache {
  * has it: read with no call (the general model calls __tls_get_addr() on
  * every access), at the cost of a pointer's worth of the static TLS that
  * glibc sets aside for libraries loaded with dlopen(). */
-#define DEAD ((struct tcache *)(uintptr_t)1)
+static struct tcache dead;
+#define DEAD (&dead)
 #ifdef __ELF__
 __attribute__((tls_model("initial-exec")))
 #endif

@@ -196,6 +196,12 @@ static int reserve_default(struct mmvec_region *r, size_t min_bytes,
 	 * limit, the limit is what counts, for Valgrind too */
 	if (!limited && mmvec__under_valgrind())
 		probe = true;
+	/* Address space the cache holds would be given back before a
+	 * refusal counts: so before the first size is halved for want of
+	 * it, too. */
+	if (!probe && bytes + headroom(bytes) > left &&
+	    mmvec__cache_flush(false))
+		probe = mmvec__os_address_space(true, &limited, &left) != 0;
 	for (;;) {
 		/* cannot overflow: bytes is at most half of SIZE_MAX */
 		bool fits = probe || bytes + headroom(bytes) <= left;
