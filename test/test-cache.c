@@ -290,22 +290,14 @@ START_TEST(reused_prefix_is_committed)
 }
 END_TEST
 
-static volatile unsigned char *committed_end(const struct mmvec *v)
-{
-	uintptr_t end = (uintptr_t)mmvec_data(v) +
-			mmvec_capacity(v) * mmvec_elem_size(v);
-
-	return (volatile unsigned char *)round_up(end, page);
-}
-
 /* Past the committed pages of a reused vector: SIGSEGV. */
 START_TEST(reused_faults_past_capacity)
 {
-	void *data = dirty_and_free(8, 0, 0, 100, 9);
+	volatile unsigned char *data = dirty_and_free(8, 0, 0, 100, 9);
 	struct mmvec *v = vec_new_ok(8, 0, 0);
 
-	ck_assert_ptr_eq(mmvec_data(v), data);
-	committed_end(v)[0] = 1;
+	ck_assert_ptr_eq(mmvec_data(v), (void *)data);
+	data[round_up(mmvec_capacity(v) * 8, page)] = 1;
 	mmvec_free(v);
 }
 END_TEST
@@ -361,6 +353,21 @@ START_TEST(default_reused)
 }
 END_TEST
 
+/* The region of 1 MiB whose reservation at @base is cached: nothing
+ * committed, nothing writable, and @bytes committed read zero. */
+static struct mmvec_region *region_again(char *base, size_t bytes)
+{
+	struct mmvec_region *r = NULL;
+
+	ck_assert_int_eq(mmvec_region_new(MIB, 0, &r), 0);
+	ck_assert_ptr_eq(mmvec_region_base(r), base);
+	ck_assert_uint_eq(mmvec_region_committed(r), 0);
+	ck_assert_int_eq(maps_rw_bytes(base, MIB), 0);
+	ck_assert_int_eq(mmvec_region_commit(r, bytes), 0);
+	ck_assert(is_zero(base, bytes));
+	return r;
+}
+
 /* A region from the cache has nothing committed and reads zero once
  * committed; vectors and regions share the cache both ways. */
 START_TEST(regions_reused)
@@ -375,12 +382,7 @@ START_TEST(regions_reused)
 	memset(base, 0x5a, 256 * KIB);
 	mmvec_region_free(r);
 
-	ck_assert_int_eq(mmvec_region_new(MIB, 0, &r), 0);
-	ck_assert_ptr_eq(mmvec_region_base(r), base);
-	ck_assert_uint_eq(mmvec_region_committed(r), 0);
-	ck_assert_int_eq(maps_rw_bytes(base, MIB), 0);
-	ck_assert_int_eq(mmvec_region_commit(r, 256 * KIB), 0);
-	ck_assert(is_zero(base, 256 * KIB));
+	r = region_again(base, 256 * KIB);
 	memset(base, 0x6b, 256 * KIB);
 	mmvec_region_free(r);
 
@@ -392,12 +394,7 @@ START_TEST(regions_reused)
 	mmvec_free(v);
 
 	/* and a vector's leftovers never reach a region */
-	ck_assert_int_eq(mmvec_region_new(MIB, 0, &r), 0);
-	ck_assert_ptr_eq(mmvec_region_base(r), base);
-	ck_assert_uint_eq(mmvec_region_committed(r), 0);
-	ck_assert_int_eq(mmvec_region_commit(r, MIB), 0);
-	ck_assert(is_zero(base, MIB));
-	mmvec_region_free(r);
+	mmvec_region_free(region_again(base, MIB));
 }
 END_TEST
 

@@ -73,10 +73,8 @@ static void *allocate(void *arg)
 	return NULL;
 }
 
-/* Exit codes of the child */
-enum { RL_OK, RL_SETUP = 64, RL_NEW, RL_SIZE, RL_OTHERS_FAILED, RL_FEW };
-
-static int window_child(void)
+/* Run in a child: the limit and the threads stay there. */
+START_TEST(others_in_child)
 {
 	/* as much again as a 512 MiB default, and a little more: a probe of
 	 * 512 MiB beside the 512 MiB reservation would leave less than the
@@ -88,44 +86,36 @@ static int window_child(void)
 	struct rlimit lim;
 	long long vm;
 	double end;
-	int res = RL_OK;
+	int rc = 0;
 
-	if (pthread_barrier_init(&ready, NULL, OTHERS + 1) != 0)
-		return RL_SETUP;
+	ck_assert_int_eq(pthread_barrier_init(&ready, NULL, OTHERS + 1), 0);
 	for (int k = 0; k < OTHERS; k++) {
 		o[k] = (struct other){ 0 };
-		if (pthread_create(&o[k].t, NULL, allocate, &o[k]) != 0)
-			return RL_SETUP;
+		ck_assert_int_eq(pthread_create(&o[k].t, NULL, allocate,
+						&o[k]), 0);
 	}
 	/* the threads' stacks are mapped: the limit leaves exactly this */
 	vm = proc_kib("/proc/self/status", "VmSize");
-	if (vm <= 0)
-		return RL_SETUP;
+	ck_assert_int_gt(vm, 0);
 	lim.rlim_cur = lim.rlim_max = (rlim_t)vm * 1024 + headroom;
-	if (setrlimit(RLIMIT_AS, &lim) != 0)
-		return RL_SETUP;
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
 	pthread_barrier_wait(&ready);
 
 	end = now_seconds() + (test_slow() ? 3.0 : 1.5);
-	while (res == RL_OK && now_seconds() < end) {
+	while (rc == 0 && now_seconds() < end) {
 		struct mmvec *v = NULL;
 		size_t bytes;
 
-		if (mmvec_new(8, 0, 0, &v) != 0) {
-			res = RL_NEW;
+		rc = mmvec_new(8, 0, 0, &v);
+		if (rc)
 			break;
-		}
 		bytes = mmvec_max_len(v) * 8;
-		if (bytes < smallest)
-			smallest = bytes;
-		if (bytes > largest)
-			largest = bytes;
-		/* at most half of what is left, and not much less */
-		if (bytes > headroom / 2 || bytes < headroom / 8)
-			res = RL_SIZE;
+		smallest = bytes < smallest ? bytes : smallest;
+		largest = bytes > largest ? bytes : largest;
 		mmvec_free(v);
 		created++;
 	}
+	/* the threads stop before any assertion ends the test */
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (int k = 0; k < OTHERS; k++) {
 		pthread_join(o[k].t, NULL);
@@ -136,43 +126,24 @@ static int window_child(void)
 	       "VmSize + %zu MiB; the other threads' %lu mmap()s of %zu MiB: "
 	       "%lu failed\n", created, smallest / MIB, largest / MIB,
 	       headroom / MIB, tries, OTHER_BYTES / MIB, failed);
-	fflush(stdout);
-	if (res == RL_OK && failed)
-		res = RL_OTHERS_FAILED;
-	if (res == RL_OK && (created < 100 || tries < 100))
-		res = RL_FEW;
-	return res;
+	ck_assert_int_eq(rc, 0);
+	/* at most half of what is left, and not much less */
+	ck_assert_uint_le(largest, headroom / 2);
+	ck_assert_uint_ge(smallest, headroom / 8);
+	ck_assert_msg(failed == 0, "%lu of the other threads' allocations "
+		      "failed while vectors were created (a probe took their "
+		      "room)", failed);
+	ck_assert_uint_ge(created, 100);
+	ck_assert_uint_ge(tries, 100);
 }
+END_TEST
 
 START_TEST(default_leaves_others_room)
 {
-	static const char *const why[] = {
-		[RL_SETUP - RL_SETUP] = "threads or setrlimit(RLIMIT_AS) failed",
-		[RL_NEW - RL_SETUP] = "mmvec_new(8, 0, 0) failed",
-		[RL_SIZE - RL_SETUP] = "a default reservation outside "
-				       "[headroom / 8, headroom / 2]",
-		[RL_OTHERS_FAILED - RL_SETUP] =
-			"another thread's allocation failed while vectors were "
-			"created (a probe took its room)",
-		[RL_FEW - RL_SETUP] = "too few vectors or allocations to tell",
-	};
-	int status;
-	pid_t pid;
+	int status = test_run_in_child(others_in_child, 60);
 
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(window_child());
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "child killed by signal %d",
-		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	ck_assert_msg(WEXITSTATUS(status) == RL_OK, "child exit %d: %s",
-		      WEXITSTATUS(status),
-		      WEXITSTATUS(status) >= RL_SETUP &&
-				      WEXITSTATUS(status) <= RL_FEW ?
-			      why[WEXITSTATUS(status) - RL_SETUP] :
-			      "not a test result");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %#x (see its output above)", status);
 }
 END_TEST
 
@@ -230,16 +201,22 @@ static void assert_foreign_intact(const char *at)
 		fast_assert_uint_eq((unsigned char)at[i], 0xee);
 }
 
-START_TEST(region_leaves_foreign_mapping)
+/* A region of 64 pages with the first 32 committed and written. */
+static struct mmvec_region *half_committed(void)
 {
 	struct mmvec_region *r = NULL;
-	char *base;
 
 	ck_assert_int_eq(mmvec_region_new(64 * page, MMVEC_NO_HUGEPAGES, &r),
 			 0);
-	base = mmvec_region_base(r);
 	ck_assert_int_eq(mmvec_region_commit(r, 32 * page), 0);
-	memset(base, 0x5a, 32 * page);
+	memset(mmvec_region_base(r), 0x5a, 32 * page);
+	return r;
+}
+
+START_TEST(region_leaves_foreign_mapping)
+{
+	struct mmvec_region *r = half_committed();
+	char *base = mmvec_region_base(r);
 
 	hole_with_foreign_page(base + 20 * page);
 	ck_assert_int_eq(mmvec_region_decommit(r, 8 * page), 0);
@@ -318,13 +295,9 @@ END_TEST
 /* A hole nobody else took: the whole range is the region's again. */
 START_TEST(hole_without_foreign_mapping)
 {
-	struct mmvec_region *r = NULL;
-	char *base;
+	struct mmvec_region *r = half_committed();
+	char *base = mmvec_region_base(r);
 
-	ck_assert_int_eq(mmvec_region_new(64 * page, MMVEC_NO_HUGEPAGES, &r),
-			 0);
-	base = mmvec_region_base(r);
-	ck_assert_int_eq(mmvec_region_commit(r, 32 * page), 0);
 	hole_with_foreign_page(NULL);
 	ck_assert_int_eq(mmvec_region_decommit(r, 8 * page), 0);
 	heal();
