@@ -178,6 +178,58 @@ static bool room_after(size_t bytes)
  * Relaxed: an estimate, refreshed by every fresh default reservation. */
 static size_t default_margin;
 
+/* Between two measurements of the address space left (a read of /proc,
+ * dearer than the reservation itself), what the last one found and what
+ * the default reservations made since have taken: without RLIMIT_AS, and
+ * while that leaves the first size many times over, the arithmetic goes on
+ * that, measuring again every REMEASURE_EVERY reservations for what the
+ * rest of the program maps meanwhile. Under the process lock. */
+#define REMEASURE_EVERY 64u
+#define MEASURE_MARGIN 64u
+
+static struct {
+	size_t left, taken;
+	unsigned since;
+	bool valid;
+} measured;
+
+/* The address space left, for a default reservation whose first size needs
+ * `need` of it; 0 or -EOPNOTSUPP (*limited is set either way). */
+static int space_left(size_t need, bool *limited, size_t *left)
+{
+	bool estimate;
+	int rc;
+
+	(void)mmvec__os_address_space(false, limited, left);
+	mmvec__os_lock();
+	estimate = !*limited && measured.valid &&
+		   measured.since < REMEASURE_EVERY &&
+		   measured.taken <= measured.left &&
+		   (measured.left - measured.taken) / MEASURE_MARGIN >= need;
+	if (estimate)
+		*left = measured.left - measured.taken;
+	mmvec__os_unlock();
+	if (estimate)
+		return 0;
+	rc = mmvec__os_address_space(true, limited, left);
+	mmvec__os_lock();
+	measured.valid = rc == 0;
+	measured.left = *left;
+	measured.taken = 0;
+	measured.since = 0;
+	mmvec__os_unlock();
+	return rc;
+}
+
+/* A default reservation of `bytes` was made since the last measurement. */
+static void taken(size_t bytes)
+{
+	mmvec__os_lock();
+	measured.taken += bytes;
+	measured.since++;
+	mmvec__os_unlock();
+}
+
 static int reserve_default(struct mmvec_region *r, size_t min_bytes,
 			   unsigned flags)
 {
@@ -191,7 +243,7 @@ static int reserve_default(struct mmvec_region *r, size_t min_bytes,
 		floor = min_bytes;
 	if (bytes < floor)
 		bytes = floor;
-	probe = mmvec__os_address_space(true, &limited, &left) != 0;
+	probe = space_left(bytes + headroom(bytes), &limited, &left) != 0;
 	/* Valgrind's client address space is not what /proc says; with a
 	 * limit, the limit is what counts, for Valgrind too */
 	if (!limited && mmvec__under_valgrind())
@@ -201,13 +253,14 @@ static int reserve_default(struct mmvec_region *r, size_t min_bytes,
 	 * it, too. */
 	if (!probe && bytes + headroom(bytes) > left &&
 	    mmvec__cache_flush(false))
-		probe = mmvec__os_address_space(true, &limited, &left) != 0;
+		probe = space_left(SIZE_MAX, &limited, &left) != 0;
 	for (;;) {
 		/* cannot overflow: bytes is at most half of SIZE_MAX */
 		bool fits = probe || bytes + headroom(bytes) <= left;
 
 		if (fits && reserve(r, bytes, flags) == 0) {
 			if (!probe) {
+				taken(bytes);
 				__atomic_store_n(&default_margin,
 						 left - bytes - headroom(bytes),
 						 __ATOMIC_RELAXED);
