@@ -120,7 +120,10 @@ enum state { UNDECIDED, ON, OFF, OFF_FOR_GOOD };
 static struct {
 	int state;          /* enum state */
 	size_t keep;        /* KEEP_BYTES, or 0 where commit is strict */
-	uint64_t next_tick; /* when the next purge may run */
+	/* when the next purge may run, in CHECK_MS units: 32 bits, so that
+	 * 32-bit targets without 64-bit atomics need no libatomic (they wrap
+	 * after 34 years) */
+	unsigned next_tick;
 } cfg;
 
 /* ---------------------------------------------------------------------------
@@ -532,13 +535,14 @@ static size_t empty(uint64_t before, bool commit_only)
  * idle for IDLE_MS. */
 static void tick(uint64_t now)
 {
-	uint64_t next = __atomic_load_n(&cfg.next_tick, __ATOMIC_RELAXED);
+	unsigned next = __atomic_load_n(&cfg.next_tick, __ATOMIC_RELAXED);
+	unsigned at = (unsigned)(now / CHECK_MS);
 	size_t kept;
 
-	if (now < next || !__atomic_compare_exchange_n(&cfg.next_tick, &next,
-						       now + CHECK_MS, false,
-						       __ATOMIC_RELAXED,
-						       __ATOMIC_RELAXED))
+	if (at < next || !__atomic_compare_exchange_n(&cfg.next_tick, &next,
+						      at + 1, false,
+						      __ATOMIC_RELAXED,
+						      __ATOMIC_RELAXED))
 		return;
 	kept = __atomic_load_n(&cfg.keep, __ATOMIC_RELAXED);
 	mmvec__os_lock();

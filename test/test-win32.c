@@ -556,7 +556,8 @@ START_TEST(test_cache_reuse)
 	memset(mmvec_extend(v, 1000), 0x5a, 8000);
 	mmvec_free(v);
 	ck_assert_uint_eq(query(data).state, MEM_RESERVE);
-	ck_assert_uint_eq(query(data).size, 8 * 4096);
+	ck_assert_ptr_eq(query(data).alloc_base, data);
+	ck_assert_uint_eq(query(data + 8 * 4096 - 1).state, MEM_RESERVE);
 
 	ck_assert_int_eq(mmvec_new(8, 4096, 0, &v), 0);
 	ck_assert_ptr_eq(mmvec_data(v), data);
