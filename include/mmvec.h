@@ -294,8 +294,9 @@ size_t mmvec_region_committed(const struct mmvec_region *r);
  *   `vm.overcommit_memory=2`, read again at most every 250 ms; Windows), so
  *   that the cache never holds commit charge that the program's next
  *   allocation may need;
- * - for about a second: every mmvec_free() and mmvec_region_free() reads a
- *   coarse clock, and at most every 250 ms one of them releases, in every
+ * - for about a second: mmvec_free() and mmvec_region_free() read a coarse
+ *   clock (a thread's one free in 8, and its first after a miss of its
+ *   cache), and at most every 250 ms one of those frees releases, in every
  *   thread's cache and the pool, what has been cached for 1 s or more. A
  *   program that stops freeing keeps what is cached until it frees again
  *   or calls this function.

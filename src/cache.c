@@ -28,8 +28,9 @@
  * vm.overcommit_memory=2, Windows). Nothing is cached while RLIMIT_AS is
  * set, where kept address space would count against the limit.
  *
- * Purging without a thread of its own: every free reads a coarse clock;
- * at most every CHECK_MS one of them (whichever thread gets there first)
+ * Purging without a thread of its own: frees read a coarse clock (one in
+ * CLOCK_EVERY of a thread's, and the first after a miss of its cache); at
+ * most every CHECK_MS one of them (whichever thread gets there first)
  * releases every reservation that has been cached for IDLE_MS or more, in
  * every thread's cache and the pool, and reads the limits above again. A
  * program that stops calling the library keeps what is cached until its
@@ -56,9 +57,10 @@
 #define IDLE_MS 1000u
 #define CHECK_MS 250u
 /* A thread reads the clock on one free in this many (4 ns a reading, a
- * tenth of a create and free): its entries' stamps are at most that many
- * frees old, which only a thread that frees rarely sees, and then as a
- * reservation released a little early. */
+ * tenth of a create and free), and after a miss of its cache (which costs
+ * a reservation): its stamps are at most that many frees old. A thread that
+ * frees rarely sees it as a reservation released a little early, and the
+ * purge comes within this many frees rather than at the next one. */
 #define CLOCK_EVERY 8u
 
 /* Address space the cache may hold. 64-bit: a thousandth of x86-64's
@@ -588,6 +590,10 @@ bool mmvec__cache_take(struct mmvec_region *r, size_t bytes, unsigned flags,
 		found = find(pool.e, &pool.n, &pool.bytes, bytes, flags, r,
 			     dirty);
 		mmvec__os_unlock();
+		/* a miss costs a reservation: the clock comes cheap now, and
+		 * the next free sees what has been idle meanwhile */
+		if (tc && tc != DEAD)
+			tc->now = mmvec__os_now_ms();
 	}
 	return found;
 }
