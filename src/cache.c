@@ -163,6 +163,15 @@ static struct {
  * thread). */
 static bool biased;
 
+/* Wait for *flag to go to 0: the other side copies a few entries and is
+ * done, unless it lost its CPU; then let it run. */
+static void wait_while(const int *flag)
+{
+	for (unsigned spins = 0; __atomic_load_n(flag, __ATOMIC_ACQUIRE);)
+		if (++spins % 256 == 0)
+			mmvec__os_yield();
+}
+
 static void own_enter(struct tcache *tc)
 {
 	for (;;) {
@@ -177,8 +186,7 @@ static void own_enter(struct tcache *tc)
 			return;
 		/* another thread is in: wait for it to finish */
 		__atomic_store_n(&tc->busy, 0, __ATOMIC_RELEASE);
-		while (__atomic_load_n(&tc->req, __ATOMIC_ACQUIRE))
-			mmvec__os_yield();
+		wait_while(&tc->req);
 	}
 }
 
@@ -187,20 +195,24 @@ static void own_exit(struct tcache *tc)
 	__atomic_store_n(&tc->busy, 0, __ATOMIC_RELEASE);
 }
 
-/* Keep every thread out of its cache: the process lock held. */
-static void hold_all(void)
+/* The visitor's side of the pair, for the caches from tc up to (not
+ * including) end: the process lock held. */
+static void hold(struct tcache *tc, struct tcache *end)
 {
-	for (struct tcache *tc = pool.threads; tc; tc = tc->next)
-		__atomic_store_n(&tc->req, 1, __ATOMIC_RELAXED);
+	for (struct tcache *t = tc; t != end; t = t->next)
+		__atomic_store_n(&t->req, 1, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&biased, __ATOMIC_RELAXED))
 		mmvec__os_barrier();
 	else
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (struct tcache *tc = pool.threads; tc; tc = tc->next)
-		/* an owner inside copies a few entries and leaves, unless it
-		 * lost its CPU: then let it run */
-		while (__atomic_load_n(&tc->busy, __ATOMIC_ACQUIRE))
-			mmvec__os_yield();
+	for (struct tcache *t = tc; t != end; t = t->next)
+		wait_while(&t->busy);
+}
+
+/* Keep every thread out of its cache (around a fork). */
+static void hold_all(void)
+{
+	hold(pool.threads, NULL);
 }
 
 static void release_hold(struct tcache *tc)
@@ -529,8 +541,10 @@ static size_t empty(uint64_t before, bool commit_only)
 	unsigned n;
 
 	mmvec__os_lock();
-	hold_all();
+	/* one cache at a time, so that no owner waits while the entries of
+	 * another are given back */
 	for (struct tcache *tc = pool.threads; tc; tc = tc->next) {
+		hold(tc, tc->next);
 		n = take_idle(tc->e, &tc->n, &tc->bytes, before, got);
 		release_hold(tc);
 		bytes += settle(got, n, commit_only);
