@@ -197,7 +197,7 @@ static void own_exit(struct tcache *tc)
 
 /* The visitor's side of the pair, for the caches from tc up to (not
  * including) end: the process lock held. */
-static void hold(struct tcache *tc, struct tcache *end)
+static void hold(struct tcache *tc, const struct tcache *end)
 {
 	for (struct tcache *t = tc; t != end; t = t->next)
 		__atomic_store_n(&t->req, 1, __ATOMIC_RELAXED);
