@@ -97,6 +97,7 @@ static void setup(struct mmvec_region *r, char *base, size_t bytes,
 	r->fd = -1;
 	r->offset = 0;
 	r->writable = true;
+	r->unpopulated = false;
 }
 
 static int os_reserve(size_t bytes, unsigned flags, void **base)
@@ -492,8 +493,10 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
 		if (rc) {
 			/* Undo, so that a failed call changes nothing. If even
 			 * that fails the range stays committed and says so. */
-			if (decommit(r, r->committed, grow) != 0)
+			if (decommit(r, r->committed, grow) != 0) {
 				r->committed = target;
+				r->unpopulated = true;
+			}
 			return -ENOMEM;
 		}
 	}

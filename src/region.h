@@ -56,6 +56,10 @@ struct mmvec_region {
 	int fd;
 	uint64_t offset;  /* page aligned */
 	bool writable;    /* false: a file mapped read-only */
+	/* With MMVEC_POPULATE, memory stayed committed without being
+	 * pre-faulted (a failed populate whose undo failed too): the region
+	 * is not what a fresh one would be, and is never cached. */
+	bool unpopulated;
 };
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page

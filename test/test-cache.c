@@ -806,6 +806,26 @@ START_TEST(refused_commit_flushes)
 }
 END_TEST
 
+/* A populate that fails and whose undo fails too leaves memory committed
+ * and not pre-faulted: such a reservation is not what a fresh
+ * MMVEC_POPULATE one would be, and is released rather than cached. */
+START_TEST(unpopulated_not_cached)
+{
+	struct mmvec *v = vec_new_ok(8, 100000, MMVEC_POPULATE |
+				     MMVEC_NO_HUGEPAGES);
+	void *data = mmvec_data(v);
+
+	faults_plan(FAULT_BIT(MMVEC__OS_POPULATE) |
+		    FAULT_BIT(MMVEC__OS_DECOMMIT), FAULT_ALL, 0, -ENOMEM);
+	ck_assert_null_errno(mmvec_push(v, NULL), ENOMEM);
+	faults_stop();
+	ck_assert_uint_gt(mmvec_capacity(v), 0); /* committed all the same */
+	mmvec_free(v);
+	ck_assert_uint_eq(vma_count(data, 800000), 0);
+	ck_assert_uint_eq(mmvec_cache_flush(), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Random lifecycles against the model */
 
@@ -890,7 +910,7 @@ Suite *test_suite(int argc, char **argv)
 
 	tc = test_case(s, "refusals", setup, NULL, 60);
 	test_add(tc, 1, refused_reservation_flushes, refused_commit_flushes,
-		 NULL);
+		 unpopulated_not_cached, NULL);
 
 	tc = test_case(s, "model", setup, NULL, 300);
 	test_add(tc, 1, lifecycles_against_model, NULL);
