@@ -613,11 +613,12 @@ bool mmvec__cache_take(struct mmvec_region *r, size_t bytes, unsigned flags,
 }
 
 /* Whether r is what a fresh reservation of its size and flags would be:
- * whole, anonymous, and huge-page aligned where a fresh one would be when
- * the address space allows it. */
+ * whole, anonymous, with MMVEC_POPULATE all its committed memory
+ * pre-faulted, and huge-page aligned where a fresh one would be when the
+ * address space allows it. */
 static bool as_fresh(const struct mmvec_region *r)
 {
-	if (r->fd >= 0 || r->owned != r->reserved ||
+	if (r->fd >= 0 || r->owned != r->reserved || r->unpopulated ||
 	    r->reserved > ENTRY_MAX_BYTES)
 		return false;
 	return !r->huge || r->reserved < r->huge ||

@@ -839,7 +839,7 @@ START_TEST(lifecycles_against_model)
 		struct vm h;
 
 		/* every step compared with what the kernel has mapped */
-		if (vm_run(&h, seed ^ 0xcac4e, (size_t)1 << 18, NULL, 1, 30))
+		if (vm_run(&h, seed ^ 0xcac4e, (size_t)1 << 18, &faults_random, 1, 30))
 			ck_abort_msg("seed %" PRIu64 ": %s (rerun with "
 				     "MMVEC_TEST_SEED=%" PRIu64 ")", seed,
 				     h.msg, seed);
