@@ -234,7 +234,7 @@ static void unhold_all(void)
 static size_t release(const struct entry *e)
 {
 	struct mmvec_region r = e->r;
-	size_t bytes = r.owned;
+	size_t bytes = mmvec__region_owned(&r);
 
 	if (mmvec__annotating())
 		mmvec__mark_released(r.base, r.committed);
@@ -261,7 +261,7 @@ static bool drop_prefix(struct entry *e)
 	if (mmvec__annotating())
 		mmvec__mark_released(e->r.base, e->r.committed);
 	if (mmvec__region_decommit(&e->r, 0) != 0 ||
-	    e->r.owned != e->r.reserved)
+	    mmvec__region_owned(&e->r) != e->r.reserved)
 		return false;
 	e->dirty = 0;
 	return true;
@@ -524,7 +524,7 @@ static size_t settle(struct entry *e, unsigned n, bool commit_only)
 			out[nout++] = e[i];
 		for (unsigned k = 0; k < nout; k++)
 			bytes += commit_only ? out[k].r.committed
-					     : out[k].r.owned;
+					     : mmvec__region_owned(&out[k].r);
 		release_all(out, nout);
 	}
 	return bytes;
@@ -618,7 +618,8 @@ bool mmvec__cache_take(struct mmvec_region *r, size_t bytes, unsigned flags,
  * address space allows it. */
 static bool as_fresh(const struct mmvec_region *r)
 {
-	if (r->fd >= 0 || r->owned != r->reserved || r->unpopulated ||
+	if (r->fd >= 0 || mmvec__region_owned(r) != r->reserved ||
+	    r->unpopulated ||
 	    r->reserved > ENTRY_MAX_BYTES)
 		return false;
 	return !r->huge || r->reserved < r->huge ||
@@ -644,7 +645,8 @@ bool mmvec__cache_put(struct mmvec_region *r, size_t dirty)
 	 * decommit, with the region's advice restored: two mappings). */
 	keep = __atomic_load_n(&cfg.keep, __ATOMIC_RELAXED);
 	if (r->committed > keep &&
-	    (mmvec__region_decommit(r, keep) != 0 || r->owned != r->reserved))
+	    (mmvec__region_decommit(r, keep) != 0 ||
+	     mmvec__region_owned(r) != r->reserved))
 		return false;
 	if (mmvec__annotating())
 		mmvec__mark_noaccess(r->base, r->committed);

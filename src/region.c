@@ -88,7 +88,8 @@ static void setup(struct mmvec_region *r, char *base, size_t bytes,
 	size_t huge = (flags & MMVEC_NO_HUGEPAGES) ? 0 : huge_step();
 
 	r->base = base;
-	r->reserved = r->owned = bytes;
+	r->reserved = bytes;
+	r->lost = SIZE_MAX;
 	r->committed = 0;
 	r->page = mmvec__os_page_size();
 	r->huge = huge;
@@ -314,10 +315,10 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 
 void mmvec__region_fini(struct mmvec_region *r)
 {
-	if (r->owned)
-		mmvec__os_release(r->base, r->owned);
+	if (mmvec__region_owned(r))
+		mmvec__os_release(r->base, mmvec__region_owned(r));
 	r->base = NULL;
-	r->reserved = r->owned = r->committed = 0;
+	r->reserved = r->committed = 0;
 }
 
 int mmvec__region_take(struct mmvec_region *r, size_t max_bytes,
@@ -358,11 +359,13 @@ void mmvec__region_put(struct mmvec_region *r, size_t dirty)
  * above the range. */
 static void lose(struct mmvec_region *r, size_t at, size_t size, size_t kept)
 {
+	size_t owned = mmvec__region_owned(r);
+
 	if (kept == size)
 		return;
-	if (at + size < r->owned)
-		mmvec__os_release(r->base + at + size, r->owned - (at + size));
-	r->owned = at + kept;
+	if (at + size < owned)
+		mmvec__os_release(r->base + at + size, owned - (at + size));
+	r->lost = at + kept;
 }
 
 /* Decommit [at, at + size) (the top of what is committed) and advise what
@@ -461,7 +464,7 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
 	if (bytes <= r->committed)
 		return 0;
 	/* the rest of the range went to another mapping */
-	if (bytes > r->owned)
+	if (bytes > mmvec__region_owned(r))
 		return -ENOMEM;
 	if (r->fd >= 0)
 		return commit_file(r, mmvec__align_up(bytes, r->page));
@@ -475,8 +478,8 @@ int mmvec__region_commit(struct mmvec_region *r, size_t bytes)
 	if (r->huge && (target >= r->huge || (r->flags & MMVEC_HUGEPAGES))) {
 		/* cannot overflow: target <= reserved, far below SIZE_MAX */
 		target = mmvec__align_up(target, r->huge);
-		if (target > r->owned)
-			target = r->owned;
+		if (target > mmvec__region_owned(r))
+			target = mmvec__region_owned(r);
 	}
 
 	grow = target - r->committed;
@@ -584,7 +587,8 @@ MMVEC_EXPORT int mmvec_region_new(size_t max_bytes, unsigned flags,
 		size_t had = r->committed;
 
 		mmvec__mark_released(r->base, had);
-		if (mmvec__region_decommit(r, 0) != 0 || r->owned != r->reserved) {
+		if (mmvec__region_decommit(r, 0) != 0 ||
+		    mmvec__region_owned(r) != r->reserved) {
 			mmvec__region_fini(r);
 			rc = mmvec__region_init(r, max_bytes, 1, flags);
 		}

@@ -39,12 +39,11 @@
 struct mmvec_region {
 	char *base;
 	size_t reserved;  /* page multiple */
-	size_t committed; /* page multiple, <= owned */
-	/* Bytes from the base that are still the region's: all it reserved,
-	 * unless a decommit lost the top of the range to another mapping
-	 * (mmvec__os_decommit()). Commits past it are refused with -ENOMEM;
-	 * only it is released. */
-	size_t owned;
+	size_t committed; /* page multiple, <= mmvec__region_owned() */
+	/* Bytes from the base past which the range was lost to another
+	 * mapping (mmvec__os_decommit()), or SIZE_MAX: see
+	 * mmvec__region_owned(). */
+	size_t lost;
 	size_t page;      /* cached page size */
 	size_t huge;      /* commit step once large; 0: page steps only */
 	/* the most MMVEC_POPULATE pre-faults beyond what a growing call
@@ -61,6 +60,16 @@ struct mmvec_region {
 	 * is not what a fresh one would be, and is never cached. */
 	bool unpopulated;
 };
+
+/* Bytes from the base that are still the region's: all it reserved,
+ * unless a decommit lost the top of the range to another mapping. Commits
+ * past them are refused with -ENOMEM; only they are released. (Kept apart
+ * from `reserved` so that code that trims a fresh reservation need only
+ * change that.) */
+static inline size_t mmvec__region_owned(const struct mmvec_region *r)
+{
+	return r->lost < r->reserved ? r->lost : r->reserved;
+}
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
  * flags). */
