@@ -4,8 +4,9 @@
  * The OS layer: the only code that calls mmap, munmap, mprotect, madvise and
  * sysconf (VirtualAlloc and VirtualFree on Windows), and the file calls of
  * file-backed vectors (open, flock, posix_fallocate, msync, ...). It has no
- * policy (no sizes, no growth rules, no element knowledge). One file per
- * system family implements it: os-posix.c, os-win32.c.
+ * policy (no sizes, no growth rules, no element knowledge). Each system
+ * family implements it: os-posix.c (with os-posix-process.c, the
+ * process-wide part), os-win32.c.
  *
  * Rules every function here obeys:
  * - addresses are page aligned and sizes are non-zero multiples of the page
