@@ -176,8 +176,12 @@ struct bench_job {
 	struct bench_lat *lat;  /* not NULL: time each append operation */
 	size_t nvec;            /* many-small workload: vectors, */
 	size_t per;             /* and elements each */
-	unsigned cycles;        /* grow-shrink workload: cycles */
+	unsigned cycles;        /* grow-shrink workload: cycles; */
+				/* lifecycle: loops per thread */
 	long (*rss)(void);      /* resident bytes of this process */
+	/* not NULL under strace: a method flagged M_MARKS calls it with
+	 * "begin" and "end" around what is counted (in each thread) */
+	void (*mark)(const char *what);
 
 	/* out */
 	const int64_t *data;    /* the result, element i == i */
@@ -220,6 +224,17 @@ struct cvec {
 /* floor.c, a shared library of its own: the cheapest push through a PLT. */
 void *bench_floor_push(struct cvec *v, const void *elem);
 
+/* lifecycle.c: the lifecycle workload's harness. A method's loops: `loops`
+ * times create, append k int64 (0 .. k - 1) one at a time, add the last
+ * element to *sum, free; 0, or -1 after saying why. life_run() runs them in
+ * job->nvec threads (job->n is k, job->cycles the loops per thread), after
+ * a warm-up, and sets steady_ns (the slowest thread's CPU ns per loop) and
+ * steady_wall_ns (wall ns per loop, the threads at once). */
+typedef int (*life_loops_fn)(size_t loops, size_t k, int64_t *sum);
+int life_run(struct bench_job *j, life_loops_fn fn);
+int life_check(struct bench_job *j);
+void life_free(struct bench_job *j);
+
 /* Fill in place: the one loop every filling method shares. */
 static inline void fill(int64_t *p, size_t n, int64_t first)
 {
@@ -257,6 +272,8 @@ int steady_mmvec_push(struct bench_job *j);
 int steady_mmvec_push_fast(struct bench_job *j);
 int steady_mmvec_push_val(struct bench_job *j);
 int steady_mmvec_claim(struct bench_job *j);
+int life_mmvec_default(struct bench_job *j);
+int life_mmvec_maxlen(struct bench_job *j);
 void free_mmvec(struct bench_job *j);
 void free_small_mmvec(struct bench_job *j);
 
@@ -271,6 +288,7 @@ int small_realloc_push(struct bench_job *j);
 int small_realloc_check(struct bench_job *j);
 int steady_realloc_push(struct bench_job *j);
 int steady_floor_push(struct bench_job *j);
+int life_realloc(struct bench_job *j);
 void free_cvec(struct bench_job *j);
 void free_small_realloc(struct bench_job *j);
 void free_raw(struct bench_job *j);
@@ -282,6 +300,7 @@ int gs_stdvec(struct bench_job *j);
 int small_stdvec_push(struct bench_job *j);
 int small_stdvec_check(struct bench_job *j);
 int steady_stdvec_push(struct bench_job *j);
+int life_stdvec(struct bench_job *j);
 void free_stdvec(struct bench_job *j);
 
 /* Print "mmvec-bench: what: strerror(err)" and return -1. */
@@ -316,7 +335,10 @@ double status_kib(const char *key);
 bool find_in_path(const char *name, char *out, size_t size);
 
 /* workloads.c: the workloads, and the methods each runs */
-enum workload { W_SEQ, W_CHUNK, W_RANDOM, W_GROWSHRINK, W_SMALL, W_STEADY, W_COUNT };
+enum workload {
+	W_SEQ, W_CHUNK, W_RANDOM, W_GROWSHRINK, W_SMALL, W_STEADY, W_LIFECYCLE,
+	W_COUNT
+};
 
 extern const char *const workload_names[W_COUNT];
 extern const char *const workload_titles[W_COUNT];
@@ -326,6 +348,7 @@ extern const char *const workload_titles[W_COUNT];
 enum {
 	M_LAT = 1,      /* per-operation latency makes sense */
 	M_OPTIONAL = 2, /* run only when named with --methods */
+	M_MARKS = 4,    /* marks what strace counts itself (job->mark) */
 };
 
 /* What a method leaves in job->keep: how to check it and to free it. */
@@ -360,6 +383,7 @@ enum field {
 	F_LAT_P50_NS,
 	F_RETURNED_PCT, F_STEADY_NS, F_STEADY_WALL_NS,
 	F_MMAP, F_MUNMAP, F_MPROTECT, F_MADVISE, F_MREMAP, F_BRK,
+	F_SYSCALLS, /* every system call, these and the rest */
 	F_COUNT
 };
 
@@ -393,6 +417,10 @@ struct opts {
 	size_t gs_size;
 	unsigned gs_cycles;
 	size_t small_nvec, small_per;
+	size_t *life_ks, nlife_ks;     /* lifecycle: elements per loop */
+	size_t *life_threads, nlife_threads;
+	size_t life_loops;             /* per thread */
+	size_t life_threads_now;       /* of the group being run */
 	unsigned long long seed;
 	const char *csv;
 	const char *plot;

@@ -396,3 +396,46 @@ METHOD(steady_mmvec_push_fast, steady(j, PUSH_FAST))
 METHOD(steady_mmvec_push_val, steady(j, PUSH_VAL))
 METHOD(steady_mmvec_claim, steady(j, CLAIM))
 
+
+/* ---------------------------------------------------------------------------
+ * lifecycle: create, k appends, free (lifecycle.c runs the loops)
+ * ------------------------------------------------------------------------- */
+
+ALWAYS_INLINE int life_loops(size_t loops, size_t k, size_t max_len,
+			     int64_t *sum)
+{
+	for (size_t l = 0; l < loops; l++) {
+		struct mmvec *v;
+		int64_t *last = NULL;
+		int rc = mmvec_new(sizeof(int64_t), max_len, 0, &v);
+
+		if (rc)
+			return fail_errno("mmvec_new", -rc);
+		for (int64_t i = 0; i < (int64_t)k; i++) {
+			last = mmvec_push_val(v, i);
+			if (!last) {
+				mmvec_free(v);
+				return fail_errno("mmvec_push_val", errno);
+			}
+		}
+		if (last) /* k > 0 */
+			*sum += *last;
+		mmvec_free(v);
+	}
+	return 0;
+}
+
+/* the default reservation, as users get it */
+static int life_default_loops(size_t loops, size_t k, int64_t *sum)
+{
+	return life_loops(loops, k, 0, sum);
+}
+
+/* an explicit max_len: 1024, or k if that is more */
+static int life_maxlen_loops(size_t loops, size_t k, int64_t *sum)
+{
+	return life_loops(loops, k, k > 1024 ? k : 1024, sum);
+}
+
+METHOD(life_mmvec_default, life_run(j, life_default_loops))
+METHOD(life_mmvec_maxlen, life_run(j, life_maxlen_loops))

@@ -217,6 +217,28 @@ int steady_realloc_push(struct bench_job *j)
 	return 0;
 }
 
+/* lifecycle: a vector made, k pushes, freed (lifecycle.c runs the loops) */
+static int life_realloc_loops(size_t loops, size_t k, int64_t *sum)
+{
+	for (size_t l = 0; l < loops; l++) {
+		struct cvec v = { NULL, 0, 0 };
+
+		for (int64_t i = 0; i < (int64_t)k; i++)
+			if (rvec_push(&v, i)) {
+				free(v.data);
+				return fail_errno("realloc", ENOMEM);
+			}
+		*sum += v.data[k - 1];
+		free(v.data);
+	}
+	return 0;
+}
+
+int life_realloc(struct bench_job *j)
+{
+	return life_run(j, life_realloc_loops);
+}
+
 /* ---------------------------------------------------------------------------
  * Fresh memory filled in place, with and without huge pages
  * ------------------------------------------------------------------------- */

@@ -18,8 +18,10 @@
  *     worst operation that was slow in every run: a stall of the method
  *     recurs at the same operation, one of the machine (preemption, the
  *     hypervisor taking the CPU) does not;
- *   - counted, once, under strace: mmap, munmap, mprotect, madvise, mremap
- *     and brk calls between two marker system calls around the method.
+ *   - counted, once, under strace: every system call, and mmap, munmap,
+ *     mprotect, madvise, mremap and brk on their own, between two marker
+ *     system calls around the method (around each thread's timed loops in
+ *     the lifecycle workload).
  * Between runs a keeper process holds a warm pool of memory, so that every
  * worker starts from memory the hypervisor already backs.
  * See --help for the workloads and options.
@@ -39,6 +41,7 @@
  *   targets.c        the table of targets (--target)
  *   plot.c           the plot (--plot)
  *   util.c           allocation, counts, /proc
+ *   lifecycle.c      the lifecycle workload's threads and clocks
  */
 #define _GNU_SOURCE
 
@@ -91,7 +94,8 @@ static void usage(FILE *f)
 "  --full            N=1e6,1e7,1e8, 5 runs (add 1e9 with --n)\n"
 "  -n, --n LIST      element counts, e.g. 1e6,1e7,5e7 (default 1e6,1e7)\n"
 "  -r, --reps R      interleaved runs per method (default 3)\n"
-"  -w, --workloads LIST  of seq,chunk,random,growshrink,small,steady (default all)\n"
+"  -w, --workloads LIST  of seq,chunk,random,growshrink,small,steady,lifecycle\n"
+"                    (default all)\n"
 "  -m, --methods LIST    only these methods, e.g. mmvec_push,stdvec_push; also\n"
 "                    the optional seq methods mmvec_push_nohuge (MMVEC_NO_HUGEPAGES),\n"
 "                    mmvec_push_huge (MMVEC_HUGEPAGES), mmvec_push_populate\n"
@@ -100,6 +104,9 @@ static void usage(FILE *f)
 "  --gs-cycles C     grow-shrink cycles (default 100)\n"
 "  --small V,E       many-small: V vectors of E elements (default 3000,1000;\n"
 "                    about 4,000 default reservations fit in 128 TiB)\n"
+"  --life LIST       lifecycle: elements per vector (default 1,16,1000)\n"
+"  --life-threads LIST  lifecycle: threads at once (default 1,4)\n"
+"  --life-loops L    lifecycle: timed loops per thread (default 400000)\n"
 "  --seed X          seed of the random chunk sizes (default 1)\n"
 "  --csv FILE        write every run and the medians as CSV\n"
 "  --plot FILE.png   plot seq time and worst latency against N (gnuplot)\n"
@@ -121,7 +128,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "mmvec_push_fast and mmvec_push_val are the inline appends of mmvec.h;\n"
 "mmvec_claim claims, fills in place and publishes batches of 4096 elements\n"
-"(one batch per chunk in chunk and random, per vector in small).\n");
+"(one batch per chunk in chunk and random, per vector in small).\n"
+"lifecycle's mmvec methods append with mmvec_push_val; mmvec_maxlen creates\n"
+"with max_len 1024 (or k if more), mmvec_default with the default.\n");
 }
 
 /* Split a comma-separated list. The items point into *storage; free both
@@ -232,6 +241,7 @@ static int parse_args(int argc, char **argv, struct opts *o, char **storage)
 	o->gs_cycles = 100;
 	o->small_nvec = 3000;
 	o->small_per = 1000;
+	o->life_loops = 400000;
 	o->seed = 1;
 	o->latency = true;
 	o->syscalls = true;
@@ -285,6 +295,16 @@ static int parse_args(int argc, char **argv, struct opts *o, char **storage)
 			ok = sscanf(val, "%zu,%zu", &o->small_nvec, &o->small_per) == 2 &&
 			     o->small_nvec && o->small_per;
 			i++;
+		} else if (strcmp(a, "--life") == 0) {
+			ok = parse_counts(val, &o->life_ks, &o->nlife_ks);
+			i++;
+		} else if (strcmp(a, "--life-threads") == 0) {
+			ok = parse_counts(val, &o->life_threads,
+					  &o->nlife_threads);
+			i++;
+		} else if (strcmp(a, "--life-loops") == 0) {
+			ok = parse_count(val, &o->life_loops);
+			i++;
 		} else if (strcmp(a, "--seed") == 0) {
 			o->seed = strtoull(val, NULL, 10);
 			i++;
@@ -326,6 +346,10 @@ static int parse_args(int argc, char **argv, struct opts *o, char **storage)
 	} else if (!o->ns) {
 		parse_counts("1e6,1e7", &o->ns, &o->nns);
 	}
+	if (!o->life_ks)
+		parse_counts("1,16,1000", &o->life_ks, &o->nlife_ks);
+	if (!o->life_threads)
+		parse_counts("1,4", &o->life_threads, &o->nlife_threads);
 	return 0;
 }
 
@@ -365,6 +389,12 @@ int main(int argc, char **argv)
 			run_group(&o, W_GROWSHRINK, o.gs_size);
 		} else if (w == W_SMALL) {
 			run_group(&o, W_SMALL, o.small_nvec * o.small_per);
+		} else if (w == W_LIFECYCLE) {
+			for (size_t i = 0; i < o.nlife_ks; i++)
+				for (size_t t = 0; t < o.nlife_threads; t++) {
+					o.life_threads_now = o.life_threads[t];
+					run_group(&o, W_LIFECYCLE, o.life_ks[i]);
+				}
 		} else {
 			for (size_t i = 0; i < o.nns; i++)
 				run_group(&o, (enum workload)w, o.ns[i]);
@@ -377,6 +407,8 @@ int main(int argc, char **argv)
 	keeper_stop();
 	csv_close();
 	free(o.ns);
+	free(o.life_ks);
+	free(o.life_threads);
 	free(o.methods);
 	free(methods_storage);
 	if (workers_failed) {

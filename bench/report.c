@@ -18,7 +18,7 @@ static const char *const field_names[F_COUNT] = {
 	"lat_preempted_ops",
 	"lat_p999_ns", "lat_p50_ns",
 	"returned_pct", "steady_cpu_ns_per_elem", "steady_wall_ns_per_elem",
-	"mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
+	"mmap", "munmap", "mprotect", "madvise", "mremap", "brk", "syscalls",
 };
 
 /* ---------------------------------------------------------------------------
@@ -49,7 +49,7 @@ static void fmt_range(char *buf, size_t size, const struct series *s, int f,
 	snprintf(buf, size, "%s [%s..%s]", a, b, c);
 }
 
-#define ROW_FORMAT "%-21s %-24s %8s %8s %8s %9s %9s %5s %5s %5s %5s %5s %5s %-26s %8s %9s %8s\n"
+#define ROW_FORMAT "%-21s %-24s %8s %8s %8s %9s %9s %5s %5s %5s %5s %5s %5s %6s %-26s %8s %9s %8s\n"
 
 /* The last column: what only this workload measures. */
 static const char *extra_title(enum workload w)
@@ -58,6 +58,7 @@ static const char *extra_title(enum workload w)
 	case W_GROWSHRINK: return "ret %";
 	case W_STEADY: return "cpu ns (wall)";
 	case W_SMALL: return "PT MiB";
+	case W_LIFECYCLE: return "cpu ns/loop [min] (wall)";
 	default: return "";
 	}
 }
@@ -72,6 +73,9 @@ static void fmt_extra(char *buf, size_t size, const struct series *s,
 			 s->med.f[F_STEADY_WALL_NS]);
 	else if (w == W_SMALL)
 		fmt_num(buf, size, s->med.f[F_PTE_KIB] / 1024, 1);
+	else if (w == W_LIFECYCLE)
+		snprintf(buf, size, "%.1f [%.1f] (%.1f)", s->med.f[F_STEADY_NS],
+			 s->lo.f[F_STEADY_NS], s->med.f[F_STEADY_WALL_NS]);
 	else
 		buf[0] = '\0';
 }
@@ -85,22 +89,28 @@ static void print_heading(enum workload w, size_t n, const struct opts *o)
 	else if (w == W_SMALL)
 		printf("   %zu vectors x %zu int64 (%.1f MiB)", o->small_nvec,
 		       o->small_per, (double)o->small_nvec * (double)o->small_per * 8 / MIB);
+	else if (w == W_LIFECYCLE)
+		printf("   k = %zu int64 per vector, %zu loops per thread after "
+		       "a warm-up, %zu thread%s", n, o->life_loops,
+		       o->life_threads_now, o->life_threads_now > 1 ? "s" : "");
 	else
 		printf("   N = %zu int64 (payload %.1f MiB)", n, (double)n * 8 / MIB);
 	printf(", %u interleaved runs: median [min..max]\n", o->reps);
 	printf(ROW_FORMAT,
-	       "method", "wall ms", "user ms", "sys ms", "ns/elem", "RSS MiB",
+	       "method", "wall ms", "user ms", "sys ms",
+	       w == W_LIFECYCLE ? "ns/loop" : "ns/elem", "RSS MiB",
 	       "faults", "mmap", "munmp", "mprot", "madv", "mrmap", "brk",
-	       "worst op us (wall)", "all-run", "p99.9 ns", extra_title(w));
+	       "sysc", "worst op us (wall)", "all-run", "p99.9 ns",
+	       extra_title(w));
 }
 
 void print_table(const struct series *ss, size_t count, enum workload w,
 		 size_t n, const struct opts *o)
 {
-	static const int sf[6] = { F_MMAP, F_MUNMAP, F_MPROTECT,
-				   F_MADVISE, F_MREMAP, F_BRK };
-	char wall[128], lat[128], a[32], b[32], c[32], d[32], e[32], x[32];
-	char oncpu[32], p999[32], sys[6][8];
+	static const int sf[7] = { F_MMAP, F_MUNMAP, F_MPROTECT,
+				   F_MADVISE, F_MREMAP, F_BRK, F_SYSCALLS };
+	char wall[128], lat[128], a[32], b[32], c[32], d[32], e[32], x[64];
+	char oncpu[32], p999[32], sys[7][8];
 
 	print_heading(w, n, o);
 	for (size_t i = 0; i < count; i++) {
@@ -113,14 +123,14 @@ void print_table(const struct series *ss, size_t count, enum workload w,
 		fmt_num(c, sizeof(c), s->med.f[F_NS_ELEM], 2);
 		fmt_num(d, sizeof(d), s->med.f[F_MAXRSS_KIB] / 1024, 1);
 		fmt_num(e, sizeof(e), s->med.f[F_MINFLT] + s->med.f[F_MAJFLT], 0);
-		for (int k = 0; k < 6; k++)
+		for (int k = 0; k < 7; k++)
 			fmt_num(sys[k], sizeof(sys[k]), s->sys.f[sf[k]], 0);
 		fmt_extra(x, sizeof(x), s, w);
 		fmt_num(oncpu, sizeof(oncpu), s->med.f[F_LAT_WORST_ALL_NS] / 1e3, 1);
 		fmt_num(p999, sizeof(p999), s->med.f[F_LAT_P999_NS], 0);
 		printf(ROW_FORMAT,
 		       s->label, wall, a, b, c, d, e, sys[0], sys[1], sys[2],
-		       sys[3], sys[4], sys[5], lat, oncpu, p999, x);
+		       sys[3], sys[4], sys[5], sys[6], lat, oncpu, p999, x);
 	}
 	fflush(stdout);
 }

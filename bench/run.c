@@ -71,7 +71,10 @@ bool method_selected(const struct opts *o, const struct method *m)
 	return false;
 }
 
-/* Count memory system calls between the markers of an strace -o file. */
+/* Count the system calls between the markers of an strace -o file, per
+ * thread: each thread's own calls between its own "begin" and "end" (a
+ * method with several threads marks each), every call in F_SYSCALLS and
+ * the memory calls in their own fields too. */
 static void count_syscalls(const char *file, struct row *r)
 {
 	static const struct { const char *name; enum field f; } names[] = {
@@ -81,31 +84,41 @@ static void count_syscalls(const char *file, struct row *r)
 	};
 	FILE *f = fopen(file, "re");
 	char line[4096];
-	bool inside = false;
+	long inside[64]; /* the threads between their markers */
+	size_t ninside = 0;
 
 	if (!f)
 		return;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		r->f[names[i].f] = 0;
+	r->f[F_SYSCALLS] = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *paren;
+		long pid = strtol(line, &p, 10);
+		size_t k;
 
+		for (k = 0; k < ninside && inside[k] != pid; k++)
+			;
 		if (strstr(line, "/mmvec-bench-marker/begin")) {
-			inside = true;
+			if (k == ninside && ninside < 64)
+				inside[ninside++] = pid;
 			continue;
 		}
-		if (strstr(line, "/mmvec-bench-marker/end"))
-			break;
-		if (!inside)
+		if (strstr(line, "/mmvec-bench-marker/end")) {
+			if (k < ninside)
+				inside[k] = inside[--ninside];
 			continue;
-		/* "PID name(args) = ret" */
-		while (*p >= '0' && *p <= '9')
-			p++;
+		}
+		if (k == ninside)
+			continue;
+		/* "PID name(args) = ret"; "PID <... name resumed>" lines
+		 * finish a call already counted */
 		while (*p == ' ')
 			p++;
 		paren = strchr(p, '(');
-		if (!paren)
+		if (!paren || *p == '<')
 			continue;
+		r->f[F_SYSCALLS]++;
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			size_t len = strlen(names[i].name);
 			if ((size_t)(paren - p) == len &&
@@ -140,7 +153,7 @@ static int run_worker(const struct opts *o, const struct series *s,
 {
 	char evfile[] = "/tmp/mmvec-bench-events-XXXXXX";
 	char trace[] = "/tmp/mmvec-bench-strace-XXXXXX";
-	char nbuf[32], tbuf[32], cbuf[16], vbuf[32], pbuf[32], sbuf[32];
+	char nbuf[32], tbuf[32], cbuf[32], vbuf[32], pbuf[32], sbuf[32];
 	const char *argv[32];
 	int argc = 0, pipefd[2], status, efd = -1, tfd;
 	char out[8192];
@@ -152,8 +165,14 @@ static int run_worker(const struct opts *o, const struct series *s,
 	row_clear(r);
 	snprintf(nbuf, sizeof(nbuf), "%zu", s->n);
 	snprintf(tbuf, sizeof(tbuf), "%.9f", tick_per_ns);
-	snprintf(cbuf, sizeof(cbuf), "%u", o->gs_cycles);
-	snprintf(vbuf, sizeof(vbuf), "%zu", o->small_nvec);
+	/* lifecycle: the loops per thread, and the threads */
+	if (s->w == W_LIFECYCLE) {
+		snprintf(cbuf, sizeof(cbuf), "%zu", o->life_loops);
+		snprintf(vbuf, sizeof(vbuf), "%zu", o->life_threads_now);
+	} else {
+		snprintf(cbuf, sizeof(cbuf), "%u", o->gs_cycles);
+		snprintf(vbuf, sizeof(vbuf), "%zu", o->small_nvec);
+	}
 	snprintf(pbuf, sizeof(pbuf), "%zu", o->small_per);
 	snprintf(sbuf, sizeof(sbuf), "%llu", o->seed);
 
@@ -167,8 +186,6 @@ static int run_worker(const struct opts *o, const struct series *s,
 		argv[argc++] = "-qq";
 		argv[argc++] = "-o";
 		argv[argc++] = trace;
-		argv[argc++] = "-e";
-		argv[argc++] = "trace=%memory,access,faccessat,faccessat2";
 	}
 	argv[argc++] = self_path;
 	argv[argc++] = "--worker";
@@ -260,7 +277,13 @@ static struct series *new_group(const struct opts *o, enum workload w,
 				size_t n, size_t *count)
 {
 	struct series *ss = xcalloc(2 * nmethods, sizeof(*ss));
+	char threads[32] = "";
 	size_t k = 0;
+
+	/* lifecycle: the threads in the label, so that the targets tell one
+	 * thread's run from four's */
+	if (w == W_LIFECYCLE && o->life_threads_now > 1)
+		snprintf(threads, sizeof(threads), " x%zu", o->life_threads_now);
 
 	for (size_t i = 0; i < nmethods; i++) {
 		const struct method *m = &methods[i];
@@ -273,8 +296,8 @@ static struct series *new_group(const struct opts *o, enum workload w,
 			s->w = w;
 			s->m = m;
 			s->alt = alt;
-			snprintf(s->label, sizeof(s->label), "%s%s", m->name,
-				 alt ? "@B" : "");
+			snprintf(s->label, sizeof(s->label), "%s%s%s", m->name,
+				 alt ? "@B" : "", threads);
 			s->n = n;
 			s->runs = xcalloc(o->reps, sizeof(struct row));
 			s->ev = xcalloc(o->reps, sizeof(*s->ev));

@@ -155,6 +155,29 @@ int steady_stdvec_push(struct bench_job *j)
 	});
 }
 
+/* lifecycle: a vector constructed, k push_backs, destroyed (lifecycle.c
+ * runs the loops) */
+static int life_stdvec_loops(size_t loops, size_t k, int64_t *sum)
+{
+	try {
+		for (size_t l = 0; l < loops; l++) {
+			std::vector<int64_t> v;
+
+			for (int64_t i = 0; i < (int64_t)k; i++)
+				v.push_back(i);
+			*sum += v.back();
+		}
+	} catch (const std::bad_alloc &) {
+		return fail_errno("std::vector", ENOMEM);
+	}
+	return 0;
+}
+
+int life_stdvec(struct bench_job *j)
+{
+	return life_run(j, life_stdvec_loops);
+}
+
 void free_stdvec(struct bench_job *j)
 {
 	delete static_cast<vectors *>(j->keep);

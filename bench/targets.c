@@ -194,6 +194,64 @@ static const struct {
 	{ "  std::vector push_back, inlined", "stdvec_push" },
 };
 
+/* lifecycle at k = 16: the minima of the runs (what the goals are on),
+ * and the medians. */
+static void life_ratio(const char *what, enum kind kind, const char *a_label,
+		       const char *b_label, double limit)
+{
+	const struct series *a = find_series(W_LIFECYCLE, a_label, 16);
+	const struct series *b = find_series(W_LIFECYCLE, b_label, 16);
+	char goal[32], detail[96];
+	double q = NAN;
+
+	snprintf(goal, sizeof(goal), "<= %.2f (minima)", limit);
+	if (!a || !b) {
+		verdict(what, kind, goal, q, false, "not measured");
+		return;
+	}
+	q = a->lo.f[F_STEADY_NS] / b->lo.f[F_STEADY_NS];
+	snprintf(detail, sizeof(detail), "%.2f (%.1f / %.1f ns); medians %.2f",
+		 q, a->lo.f[F_STEADY_NS], b->lo.f[F_STEADY_NS],
+		 a->med.f[F_STEADY_NS] / b->med.f[F_STEADY_NS]);
+	verdict(what, kind, goal, q, q <= limit, detail);
+}
+
+/* The system calls of a lifecycle method's timed loops (all threads). */
+static void life_syscalls(const char *label, const struct opts *o)
+{
+	const struct series *s = find_series(W_LIFECYCLE, label, 16);
+	double x = s ? s->sys.f[F_SYSCALLS] : NAN;
+	char what[80], detail[96];
+
+	snprintf(what, sizeof(what), "%s: system calls in the timed loops",
+		 label);
+	snprintf(detail, sizeof(detail), "%.0f in %zu loops per thread", x,
+		 o->life_loops);
+	verdict(what, TARGET, "<= 10", x, x <= 10 && o->life_loops >= 10000,
+		detail);
+}
+
+static void life_targets(const struct opts *o)
+{
+	printf("-- create, 16 x mmvec_push_val, free (CPU ns per loop)\n");
+	life_ratio("default reservation / realloc vector", TARGET,
+		   "mmvec_default", "realloc", 3.0);
+	life_ratio("max_len 1024 / realloc vector", TARGET, "mmvec_maxlen",
+		   "realloc", 3.0);
+	life_syscalls("mmvec_default", o);
+	life_syscalls("mmvec_maxlen", o);
+	life_ratio("4 threads / 1, default (slowest thread)", TARGET,
+		   "mmvec_default x4", "mmvec_default", 2.0);
+	life_ratio("4 threads / 1, max_len 1024 (slowest thread)", TARGET,
+		   "mmvec_maxlen x4", "mmvec_maxlen", 2.0);
+	life_ratio("  4 threads / 1, realloc vector", INFO, "realloc x4",
+		   "realloc", 0);
+	life_ratio("  4 threads / 1, std::vector", INFO, "stdvec x4",
+		   "stdvec", 0);
+	life_ratio("  std::vector / realloc vector", INFO, "stdvec",
+		   "realloc", 0);
+}
+
 static void ratios(const struct ratio_row *rows, size_t count, size_t n,
 		   unsigned reps)
 {
@@ -221,5 +279,7 @@ void print_targets(const struct opts *o)
 		steady_ns(steady_info[i].what, INFO, 0, steady_info[i].method, n);
 	printf("-- giving memory back\n");
 	grow_shrink_target(o->gs_size);
+	if (o->workload_on[W_LIFECYCLE])
+		life_targets(o);
 	printf("%d target(s) missed\n", verdicts_failed);
 }

@@ -179,6 +179,8 @@ int worker(int argc, char **argv)
 	memset(&job, 0, sizeof(job));
 	job.n = n;
 	job.cycles = (unsigned)strtoul(argv[5], NULL, 10);
+	if (mode == MODE_SYS && (m->flags & M_MARKS))
+		job.mark = strace_marker;
 	job.nvec = strtoull(argv[6], NULL, 10);
 	job.per = strtoull(argv[7], NULL, 10);
 	seed = strtoull(argv[8], NULL, 10);
@@ -196,14 +198,14 @@ int worker(int argc, char **argv)
 
 	row_clear(&res);
 	res.f[F_BASE_KIB] = (double)rss_bytes() / 1024.0;
-	if (mode == MODE_SYS)
+	if (mode == MODE_SYS && !job.mark)
 		strace_marker("begin");
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = now();
 	rc = m->run(&job);
 	t1 = now();
 	getrusage(RUSAGE_SELF, &r1);
-	if (mode == MODE_SYS)
+	if (mode == MODE_SYS && !job.mark)
 		strace_marker("end");
 	if (rc) {
 		job_free(m, &job);
@@ -234,6 +236,12 @@ int worker(int argc, char **argv)
 	else if (w == W_SMALL)
 		elems = (double)job.nvec * (double)job.per;
 	res.f[F_NS_ELEM] = (t1 - t0) * 1e9 / elems;
+	if (w == W_LIFECYCLE) {
+		/* ns per loop, the timed loops alone */
+		res.f[F_NS_ELEM] = job.steady_wall_ns;
+		res.f[F_STEADY_NS] = job.steady_ns;
+		res.f[F_STEADY_WALL_NS] = job.steady_wall_ns;
+	}
 	if (w == W_STEADY) {
 		res.f[F_STEADY_NS] = job.steady_ns;
 		res.f[F_STEADY_WALL_NS] = job.steady_wall_ns;

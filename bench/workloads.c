@@ -12,7 +12,7 @@
 #include "bench.h"
 
 const char *const workload_names[W_COUNT] = {
-	"seq", "chunk", "random", "growshrink", "small", "steady",
+	"seq", "chunk", "random", "growshrink", "small", "steady", "lifecycle",
 };
 
 const char *const workload_titles[W_COUNT] = {
@@ -22,6 +22,7 @@ const char *const workload_titles[W_COUNT] = {
 	"grow to S by single appends, shrink to S/8 and give the memory back",
 	"many small vectors growing together, one append each in turn",
 	"steady state: memory already committed, push N after a clear",
+	"create, k int64 appended one at a time, free: a loop per vector",
 };
 
 #define SEQ W_BIT(W_SEQ)
@@ -29,12 +30,14 @@ const char *const workload_titles[W_COUNT] = {
 #define GS W_BIT(W_GROWSHRINK)
 #define SMALL W_BIT(W_SMALL)
 #define STEADY W_BIT(W_STEADY)
+#define LIFE W_BIT(W_LIFECYCLE)
 
 static const struct kept mmvec = { NULL, free_mmvec };
 static const struct kept cvec = { NULL, free_cvec };
 static const struct kept raw = { NULL, free_raw };
 static const struct kept small_mmvec = { small_mmvec_check, free_small_mmvec };
 static const struct kept small_cvec = { small_realloc_check, free_small_realloc };
+static const struct kept life = { life_check, life_free };
 
 /* The std::vector methods, when there is a C++ compiler: CXX(row) is the
  * row, or nothing. */
@@ -87,6 +90,11 @@ const struct method methods[] = {
 	{ STEADY, "floor_push", steady_floor_push, &cvec, 0 },
 	{ STEADY, "realloc_push", steady_realloc_push, &cvec, 0 },
 	CXX({ STEADY, "stdvec_push", steady_stdvec_push, &stdvec, 0 })
+
+	{ LIFE, "mmvec_default", life_mmvec_default, &life, M_MARKS },
+	{ LIFE, "mmvec_maxlen", life_mmvec_maxlen, &life, M_MARKS },
+	{ LIFE, "realloc", life_realloc, &life, M_MARKS },
+	CXX({ LIFE, "stdvec", life_stdvec, &life, M_MARKS })
 };
 
 const size_t nmethods = sizeof(methods) / sizeof(methods[0]);

@@ -152,10 +152,21 @@ size_t mmvec_page_size(void);
  * - it is halved while the OS refuses it (Valgrind's limit per mapping,
  *   `RLIMIT_AS`, a full or fragmented address space);
  * - it is kept only if as much address space again, and at least 128 MiB,
- *   could still be reserved after it, so that one default reservation never
- *   takes more than half of what is left;
+ *   is still free after it, so that one default reservation never takes
+ *   more than half of what is left. "Free" is worked out, not tried: the
+ *   smaller of `RLIMIT_AS` and the top of the address space, less what the
+ *   process has mapped (Linux, Windows), so that no other thread of the
+ *   program sees an allocation fail meanwhile. Where that cannot be known
+ *   and no `RLIMIT_AS` is set (the portable build, under Valgrind, or
+ *   after the OS refused a size the arithmetic allowed) a reservation of
+ *   that size is made and released to find out;
  * - it is never less than 16 MiB: when that does not fit, `-ENOMEM`.
  * mmvec_region_reserved() reports what was granted.
+ *
+ * The reservation may be one that mmvec_region_free() or mmvec_free() gave
+ * back, kept in the reservation cache (see mmvec_cache_flush()): one of
+ * exactly the size and flags a fresh one would have, with nothing
+ * committed, whose memory reads as zero when committed.
  *
  * A reservation of at least a huge page (2 MiB on x86-64) starts on a
  * huge-page boundary when the address space allows it, so that transparent
@@ -177,8 +188,14 @@ int mmvec_region_new(size_t max_bytes, unsigned flags,
 		     struct mmvec_region **out);
 
 /**
- * Release a region: all of its address space, committed or not, is unmapped.
- * Pointers into it become invalid.
+ * Release a region: all of its address space, committed or not, is given
+ * back. Pointers into it become invalid.
+ *
+ * The reservation is unmapped at once, or kept in the reservation cache for
+ * the next region or vector of its size and flags (see mmvec_cache_flush()):
+ * then at most 64 KiB of it stays committed, no-access to Valgrind and
+ * AddressSanitizer, and a read through a stale pointer into that part does
+ * not fault.
  *
  * @param r the region; NULL does nothing
  */
@@ -200,7 +217,9 @@ void mmvec_region_free(struct mmvec_region *r);
  *         `-EINVAL` if @p r is NULL;
  *         `-ENOSPC` if @p bytes is larger than mmvec_region_reserved();
  *         `-ENOMEM` if the OS refused to commit the memory (nothing is
- *         committed then), or with #MMVEC_POPULATE could not pre-fault it.
+ *         committed then), or with #MMVEC_POPULATE could not pre-fault it;
+ *         also past a part of the range that a decommit lost to another
+ *         mapping (see mmvec_region_decommit()).
  *         A refused pre-fault is undone; only if undoing it also fails
  *         does the memory stay committed, and mmvec_region_committed()
  *         then says so.
@@ -221,6 +240,13 @@ int mmvec_region_commit(struct mmvec_region *r, size_t bytes);
  *         `-EINVAL` if @p r is NULL;
  *         `-ENOMEM` if the OS could not remap the range (for example at the
  *         `vm.max_map_count` limit); nothing is decommitted then.
+ * @note Linux before 6.12 can unmap the range and then fail to map it
+ *       again. The library maps it again itself; but if another thread's
+ *       mapping landed in the hole first, the region gives up its range
+ *       from that mapping's lowest page on, for good (it never commits,
+ *       unmaps or otherwise touches another's mapping): committing past
+ *       that point fails with `-ENOMEM` from then on, and
+ *       mmvec_region_reserved() still reports the whole range.
  */
 int mmvec_region_decommit(struct mmvec_region *r, size_t bytes);
 
@@ -246,6 +272,48 @@ size_t mmvec_region_reserved(const struct mmvec_region *r);
  *         page size), or 0 if @p r is NULL
  */
 size_t mmvec_region_committed(const struct mmvec_region *r);
+
+/**
+ * Release every reservation the library keeps for reuse (the reservation
+ * cache) to the OS, with the memory committed in them.
+ *
+ * mmvec_free() and mmvec_region_free() hand an anonymous reservation to
+ * the cache instead of unmapping it, and mmvec_new() and
+ * mmvec_region_new() take one of exactly the size and flags they need from
+ * it, with no system call. What the cache holds, at most:
+ * - per thread, 8 reservations and 256 GiB of address space; in a pool
+ *   the threads share, 64 reservations and 1 TiB (a thread's oldest go to
+ *   the pool, the pool's oldest are released; a thread that exits leaves
+ *   its reservations to the pool). In a 32-bit process only reservations
+ *   up to 16 MiB are kept, 32 MiB of them per thread and 128 MiB in the
+ *   pool;
+ * - 64 KiB committed per reservation, which stays resident, holds what
+ *   its last user wrote (a vector that reuses it zeroes new elements as
+ *   they reach it) and is no-access to Valgrind and AddressSanitizer;
+ *   nothing committed where commit is strict (Linux with
+ *   `vm.overcommit_memory=2`, read again at most every 250 ms; Windows), so
+ *   that the cache never holds commit charge that the program's next
+ *   allocation may need;
+ * - for about a second: mmvec_free() and mmvec_region_free() read a coarse
+ *   clock (a thread's one free in 8, and its first after a miss of its
+ *   cache), and at most every 250 ms one of those frees releases, in every
+ *   thread's cache and the pool, what has been cached for 1 s or more. A
+ *   program that stops freeing keeps what is cached until it frees again
+ *   or calls this function.
+ *
+ * Nothing is cached while `RLIMIT_AS` is set (cached address space would
+ * count against the limit), in a process where `MMVEC_CACHE=0` is in the
+ * environment, or in a library built with `-Dcache=false`. A reservation
+ * or commit that the OS refuses makes the library empty the cache and try
+ * once more, so the cache never makes one of the library's own calls fail.
+ * After fork() the child's cache is empty.
+ *
+ * @return the bytes of address space released; 0 when nothing was cached
+ * @note Safe to call from any thread at any time: it empties every thread's
+ *       cache and the shared pool. A program that lowers `RLIMIT_AS`, or
+ *       wants its address space back before a long idle time, calls it.
+ */
+size_t mmvec_cache_flush(void);
 
 /** @} */
 
@@ -299,7 +367,14 @@ struct mmvec_head {
  * element, and mmvec_max_len() reports how many elements fit in what the OS
  * granted.
  *
- * No memory is committed until the first element is added or reserved.
+ * The reservation may be one that a freed vector or region gave back, kept
+ * in the reservation cache (see mmvec_cache_flush()): then the call makes
+ * no system call, and the vector may start with up to 64 KiB committed
+ * (mmvec_capacity() says how much), which it fills without a system call or
+ * page fault. Otherwise nothing is committed until the first element is
+ * added or reserved. Either way the vector behaves as a fresh one: new
+ * elements read as zero, the memory past its capacity faults, and Valgrind
+ * and AddressSanitizer see `[0, capacity)` as no-access.
  *
  * @param elem_size size of one element in bytes, at least 1
  * @param max_len the most elements the vector will hold, or 0 for the
@@ -320,6 +395,12 @@ int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 
 /**
  * Free a vector and all its memory. Pointers into it become invalid.
+ *
+ * The reservation of a vector made with mmvec_new() is unmapped, or kept in
+ * the reservation cache for the next vector or region of its size and flags
+ * (see mmvec_cache_flush()): then at most 64 KiB of it stays committed,
+ * no-access to Valgrind and AddressSanitizer, and a read through a stale
+ * pointer into that part does not fault.
  *
  * @param v the vector; NULL does nothing
  */

@@ -3,8 +3,11 @@
  *
  * Telling memory checkers which bytes of a vector are valid. The vector
  * layer keeps [len, capacity) marked no-access and marks elements addressable
- * before it writes them. Only src/vec.c uses this; the region layer knows no
- * elements.
+ * before it writes them. The region layer knows no elements: it only marks
+ * the committed memory of a reservation it keeps in its cache no-access as a
+ * whole, and addressable again before the reservation is released or
+ * handed to a region (a vector takes it as it is: nothing of it is an
+ * element yet).
  *
  * - Valgrind memcheck: client requests, when valgrind/memcheck.h was found at
  *   build time and the process runs under Valgrind (asked once, cached per
@@ -35,12 +38,33 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-/* Whether annotations are worth making in this process. */
+/* Whether annotations are worth making in this process. Valgrind's
+ * answer is asked once per file and kept: it cannot change, and asking
+ * costs a chain of dependent instructions that creating and freeing a
+ * vector pays twice otherwise. */
 static inline bool mmvec__annotating(void)
 {
 #ifdef MMVEC_ASAN
 	return true;
 #elif HAVE_VALGRIND_MEMCHECK_H
+	static int known = -1;
+	int running = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (running < 0) {
+		running = RUNNING_ON_VALGRIND != 0;
+		__atomic_store_n(&known, running, __ATOMIC_RELAXED);
+	}
+	return running;
+#else
+	return false;
+#endif
+}
+
+/* Whether this process runs under Valgrind, whose client lives in an
+ * address space of its own that /proc does not describe. */
+static inline bool mmvec__under_valgrind(void)
+{
+#if HAVE_VALGRIND_MEMCHECK_H
 	return RUNNING_ON_VALGRIND != 0;
 #else
 	return false;

@@ -15,10 +15,14 @@
 int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
 unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
 
+/* The counters are atomic: threads of a test may call the OS at once. */
 static int injected(enum mmvec__os_op op, size_t size)
 {
-	mmvec__os_calls[op]++;
-	return mmvec__os_fault_hook ? mmvec__os_fault_hook(op, size) : 0;
+	int (*hook)(enum mmvec__os_op, size_t) =
+		__atomic_load_n(&mmvec__os_fault_hook, __ATOMIC_RELAXED);
+
+	__atomic_fetch_add(&mmvec__os_calls[op], 1, __ATOMIC_RELAXED);
+	return hook ? hook(op, size) : 0;
 }
 #define INJECT(op, size)                                                       \
 	do {                                                                   \

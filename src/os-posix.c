@@ -114,15 +114,25 @@ size_t mmvec__os_huge_page_size(void)
 	return huge;
 }
 
+/* Cached: glibc's sysconf(_SC_PHYS_PAGES) is a sysinfo() system call, and
+ * every default reservation asks. 1: not read yet. */
 size_t mmvec__os_physical_memory(void)
 {
-	long pages = sysconf(_SC_PHYS_PAGES);
+	static size_t cached = 1;
+	size_t bytes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	long pages;
 
+	if (bytes != 1)
+		return bytes;
+	pages = sysconf(_SC_PHYS_PAGES);
 	if (pages <= 0)
-		return 0;
-	if ((unsigned long)pages > SIZE_MAX / mmvec__os_page_size())
-		return SIZE_MAX;
-	return (size_t)pages * mmvec__os_page_size();
+		bytes = 0;
+	else if ((unsigned long)pages > SIZE_MAX / mmvec__os_page_size())
+		bytes = SIZE_MAX;
+	else
+		bytes = (size_t)pages * mmvec__os_page_size();
+	__atomic_store_n(&cached, bytes, __ATOMIC_RELAXED);
+	return bytes;
 }
 
 /* ---------------------------------------------------------------------------
@@ -226,14 +236,12 @@ static bool has_hole(void *addr, size_t size)
 	return false;
 }
 
-/* Whether [p, p + len) has no hole after trying to map PROT_NONE into
- * all of it, replacing nothing that is mapped. */
-static bool filled(char *p, size_t len)
+/* Map PROT_NONE over [p, p + len) if all of it is unmapped, replacing
+ * nothing; false if any of it is mapped (or the mapping is refused). */
+static bool fill(char *p, size_t len)
 {
 	char *q;
 
-	if (!has_hole(p, len))
-		return true;
 #if defined(USE_FIXED_NOREPLACE)
 	q = map_none(p, len, MAP_FIXED_NOREPLACE);
 #elif defined(MAP_EXCL)
@@ -248,26 +256,32 @@ static bool filled(char *p, size_t len)
 	return false;
 }
 
-/* Map PROT_NONE into the holes of [addr, addr + size), replacing nothing
- * (someone else may have mapped into a hole already: that part is left
- * alone). Ranges that are partly mapped are halved until each piece is
- * either filled or already mapped. */
-static int fill_holes(char *addr, size_t size)
+/* After a failed MAP_FIXED unmapped all of [addr, addr + size): map
+ * PROT_NONE into the hole from its start up, replacing nothing, and return
+ * how much of it, from addr, that made the caller's again. Whatever is
+ * mapped in the hole now is someone else's (another thread's mmap() may
+ * have landed there), and so is everything above its lowest page: the
+ * caller gives that up rather than take a range it cannot tell from
+ * another's. Pieces that do not fill are halved down to a page. */
+static size_t reclaim_hole(char *addr, size_t size)
 {
 	size_t page = mmvec__os_page_size();
-	int rc = 0;
+	size_t off = 0;
 
-	for (size_t off = 0, len; off < size; off += len) {
-		len = size - off;
-		while (len > page && !filled(addr + off, len))
+	while (off < size) {
+		size_t len = size - off;
+
+		while (!fill(addr + off, len)) {
+			if (len == page)
+				return off;
 			len = len / 2 & ~(page - 1);
-		if (len == page && !filled(addr + off, page))
-			rc = -ENOMEM;
+		}
+		off += len;
 	}
-	return rc;
+	return size;
 }
 
-int mmvec__os_decommit(void *addr, size_t size)
+int mmvec__os_decommit(void *addr, size_t size, size_t *kept)
 {
 	int err;
 
@@ -284,10 +298,12 @@ int mmvec__os_decommit(void *addr, size_t size)
 		/* a test can ask for the failure described below */
 		if (injected(MMVEC__OS_DECOMMIT_HOLE, size)) {
 			munmap(addr, size);
+			(void)injected(MMVEC__OS_HOLE_OPEN, size);
 			errno = ENOMEM;
 			goto failed;
 		}
 #endif
+		*kept = size;
 		return 0;
 	}
 #ifdef MMVEC_FAULT_INJECTION
@@ -298,9 +314,12 @@ failed:
 	 * first and may then fail to set up the new one, leaving a hole that
 	 * another mmap() could fill and that mmvec__os_release() would unmap
 	 * later. The old pages are gone then, as decommitting wanted: put
-	 * PROT_NONE back into the hole, and it is a decommit after all. */
-	if (has_hole(addr, size))
-		return fill_holes(addr, size);
+	 * PROT_NONE back into the hole, and it is a decommit after all, of
+	 * what is still the caller's. */
+	if (has_hole(addr, size)) {
+		*kept = reclaim_hole(addr, size);
+		return 0;
+	}
 	/* Elsewhere, and for a refusal before anything was unmapped (the
 	 * vm.max_map_count limit), the old mapping is as it was. */
 	return err == EINVAL ? -ENOMEM : -err;

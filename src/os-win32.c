@@ -98,16 +98,24 @@ size_t mmvec__os_huge_page_size(void)
 	return 0;
 }
 
+/* Cached, as every default reservation asks; 1: not read yet. */
 size_t mmvec__os_physical_memory(void)
 {
+	static size_t cached = 1;
+	size_t bytes = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 	MEMORYSTATUSEX ms;
 
+	if (bytes != 1)
+		return bytes;
 	ms.dwLength = sizeof(ms);
 	if (!GlobalMemoryStatusEx(&ms))
-		return 0;
-	if (ms.ullTotalPhys > SIZE_MAX)
-		return SIZE_MAX;
-	return (size_t)ms.ullTotalPhys;
+		bytes = 0;
+	else if (ms.ullTotalPhys > SIZE_MAX)
+		bytes = SIZE_MAX;
+	else
+		bytes = (size_t)ms.ullTotalPhys;
+	__atomic_store_n(&cached, bytes, __ATOMIC_RELAXED);
+	return bytes;
 }
 
 /* ---------------------------------------------------------------------------
@@ -192,7 +200,7 @@ int mmvec__os_commit(void *addr, size_t size)
 	return 0;
 }
 
-int mmvec__os_decommit(void *addr, size_t size)
+int mmvec__os_decommit(void *addr, size_t size, size_t *kept)
 {
 	INJECT(MMVEC__OS_DECOMMIT, size);
 
@@ -201,6 +209,8 @@ int mmvec__os_decommit(void *addr, size_t size)
 	 * read as zero. */
 	if (!VirtualFree(addr, size, MEM_DECOMMIT))
 		return last_error();
+	/* the range never stops being reserved: nothing else can land in it */
+	*kept = size;
 	return 0;
 }
 
@@ -242,6 +252,110 @@ int mmvec__os_zero(void *addr, size_t size)
 	(void)addr;
 	(void)size;
 	return -EOPNOTSUPP;
+}
+
+/* ---------------------------------------------------------------------------
+ * Process state for the reservation cache
+ * ------------------------------------------------------------------------- */
+
+/* Windows has no RLIMIT_AS; what is left of the user address space is
+ * ullAvailVirtual, which accounts for reservations as mappings do. */
+int mmvec__os_address_space(bool measure, bool *limited, size_t *left)
+{
+	MEMORYSTATUSEX ms;
+
+	*limited = false;
+	if (!measure)
+		return 0;
+	ms.dwLength = sizeof(ms);
+	if (!GlobalMemoryStatusEx(&ms))
+		return -EOPNOTSUPP;
+	*left = ms.ullAvailVirtual > SIZE_MAX ? SIZE_MAX :
+						 (size_t)ms.ullAvailVirtual;
+	return 0;
+}
+
+/* MEM_COMMIT is always charged against the commit limit (RAM plus page
+ * files), and a commit past it fails: Windows never overcommits. */
+bool mmvec__os_strict_commit(void)
+{
+	return true;
+}
+
+uint64_t mmvec__os_now_ms(void)
+{
+	return GetTickCount64();
+}
+
+static SRWLOCK lock = SRWLOCK_INIT;
+
+void mmvec__os_lock(void)
+{
+	AcquireSRWLockExclusive(&lock);
+}
+
+void mmvec__os_unlock(void)
+{
+	ReleaseSRWLockExclusive(&lock);
+}
+
+void mmvec__os_yield(void)
+{
+	(void)SwitchToThread();
+}
+
+/* FlushProcessWriteBuffers() (Windows Vista on) makes every processor
+ * that runs one of the process's threads flush its write queue: the
+ * process-wide barrier that membarrier(2) is on Linux. */
+bool mmvec__os_barrier_init(void)
+{
+	return true;
+}
+
+void mmvec__os_barrier(void)
+{
+	FlushProcessWriteBuffers();
+}
+
+/* No fork() on Windows: nothing to prepare for. */
+int mmvec__os_atfork(void (*prepare)(void), void (*parent)(void),
+		     void (*child)(void))
+{
+	(void)prepare;
+	(void)parent;
+	(void)child;
+	return 0;
+}
+
+/* A fiber-local slot whose callback runs when a thread exits with a value
+ * in it (and when a fiber is deleted), as a pthread key's destructor does;
+ * made on first use. */
+static INIT_ONCE exit_once = INIT_ONCE_STATIC_INIT;
+static DWORD exit_slot = FLS_OUT_OF_INDEXES;
+static void (*exit_fn)(void *);
+
+static void WINAPI run_exit_fn(void *arg)
+{
+	if (arg)
+		exit_fn(arg);
+}
+
+/* param: the exit function, the same for every call */
+static BOOL CALLBACK make_exit_slot(INIT_ONCE *once, void *param, void **ctx)
+{
+	(void)once;
+	(void)ctx;
+	exit_fn = *(void (**)(void *))param;
+	exit_slot = FlsAlloc(run_exit_fn);
+	return TRUE;
+}
+
+int mmvec__os_at_thread_exit(void (*fn)(void *), void *arg)
+{
+	if (!InitOnceExecuteOnce(&exit_once, make_exit_slot, &fn, NULL) ||
+	    exit_slot == FLS_OUT_OF_INDEXES)
+		return -ENOMEM;
+	return FlsSetValue(exit_slot, arg) ? 0 : -ENOMEM;
 }
 
 /* ---------------------------------------------------------------------------

@@ -4,8 +4,9 @@
  * The OS layer: the only code that calls mmap, munmap, mprotect, madvise and
  * sysconf (VirtualAlloc and VirtualFree on Windows), and the file calls of
  * file-backed vectors (open, flock, posix_fallocate, msync, ...). It has no
- * policy (no sizes, no growth rules, no element knowledge). One file per
- * system family implements it: os-posix.c, os-win32.c.
+ * policy (no sizes, no growth rules, no element knowledge). Each system
+ * family implements it: os-posix.c (with os-posix-process.c, the
+ * process-wide part), os-win32.c.
  *
  * Rules every function here obeys:
  * - addresses are page aligned and sizes are non-zero multiples of the page
@@ -29,7 +30,8 @@ size_t mmvec__os_page_size(void);
  * the kernel has no transparent huge pages. Cached after the first call. */
 size_t mmvec__os_huge_page_size(void);
 
-/* Physical memory in bytes, or 0 if unknown. */
+/* Physical memory in bytes, or 0 if unknown. Cached after the first
+ * call. */
 size_t mmvec__os_physical_memory(void);
 
 /* Reserve `size` bytes of address space, inaccessible (PROT_NONE) and not
@@ -51,11 +53,16 @@ void mmvec__os_release(void *addr, size_t size);
 int mmvec__os_commit(void *addr, size_t size);
 
 /* Make `[addr, addr + size)` inaccessible again, dropping its pages and
- * their commit charge: they read as zero when committed again. A kernel
- * that unmaps the range and then fails to remap it is repaired here (the
- * range is PROT_NONE again, and the call succeeds); the range never stays a
- * hole the region would still take for its own. */
-int mmvec__os_decommit(void *addr, size_t size);
+ * their commit charge: they read as zero when committed again. On success
+ * *kept is the part of the range, from addr, that is still the caller's:
+ * normally all of it (size). A kernel that unmaps the range and then fails
+ * to remap it (Linux before 6.12) leaves a hole, which is filled again
+ * here; but if another thread's mapping landed in the hole first, the range
+ * from the lowest page of that mapping on is no longer the caller's:
+ * *kept ends below it, nothing at or above addr + *kept is touched again,
+ * and the caller must treat that part (and what it held above the range)
+ * as lost. On failure the range is as it was and *kept is not set. */
+int mmvec__os_decommit(void *addr, size_t size, size_t *kept);
 
 /* Advice on transparent huge pages for a range: `huge` true asks for them
  * (MADV_HUGEPAGE), false forbids them (MADV_NOHUGEPAGE). Advisory: failures,
@@ -75,6 +82,64 @@ int mmvec__os_populate(void *addr, size_t size);
  * and the caller clears the range itself. On failure part of the range may
  * already read as zero; nothing else changes. */
 int mmvec__os_zero(void *addr, size_t size);
+
+/* ---------------------------------------------------------------------------
+ * Process state for the region layer's reservation cache
+ * ------------------------------------------------------------------------- */
+
+/* How much more address space the process can map, found by arithmetic,
+ * never by mapping anything (so that no other thread can see an allocation
+ * fail for it): *limited says whether a limit on the process's address
+ * space (RLIMIT_AS) is set, one system call. With `measure`, also
+ * *left: the smaller of that limit and the top of the address space (the
+ * start of the main thread's stack, below which the kernel places
+ * mappings), less what the process has mapped (its VmSize). Returns 0, or
+ * -EOPNOTSUPP when `measure` is asked where the OS does not report what is
+ * mapped (*limited is still set). */
+int mmvec__os_address_space(bool measure, bool *limited, size_t *left);
+
+/* True if the OS charges every writable private page against a commit
+ * limit and refuses what passes it (Linux's vm.overcommit_memory=2, read
+ * from /proc on each call; Windows always). Committed memory that is kept
+ * for later then takes room that other allocations may need. */
+bool mmvec__os_strict_commit(void);
+
+/* A monotonic clock in milliseconds, cheap enough to read on every free
+ * (a coarse clock, without a system call where the OS offers one). */
+uint64_t mmvec__os_now_ms(void);
+
+/* The process-wide lock of the region layer's shared state. Not
+ * recursive; a thread that holds it makes no blocking call but the OS
+ * calls of this file. */
+void mmvec__os_lock(void);
+void mmvec__os_unlock(void);
+
+/* Give the CPU to another thread (a spinning waiter's back-off). */
+void mmvec__os_yield(void);
+
+/* A memory barrier on every thread of the process at once (Linux's
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), Windows'
+ * FlushProcessWriteBuffers()): when it returns, every other thread has
+ * passed a full barrier, so a thread's fast path can order a store before
+ * a load with a compiler barrier alone, against a rare side that calls
+ * this (the asymmetric Dekker of membarrier(2)'s example).
+ * mmvec__os_barrier_init() readies it once and says whether the OS has it;
+ * where it does not, mmvec__os_barrier() must not be relied on. */
+bool mmvec__os_barrier_init(void);
+void mmvec__os_barrier(void);
+
+/* Register handlers around fork() (pthread_atfork): prepare() runs in the
+ * forking thread before the fork, parent() after it in the parent, child()
+ * in the child, which has that thread alone. 0, or a negative errno. A
+ * system without fork() registers nothing and returns 0. Call it once. */
+int mmvec__os_atfork(void (*prepare)(void), void (*parent)(void),
+		     void (*child)(void));
+
+/* Arrange for fn(arg) to be called when the calling thread exits (not for
+ * the thread that ends the process with exit()). `fn` is the same function
+ * for every call in the process; a thread's later call replaces its arg,
+ * and arg NULL cancels it. 0, or -ENOMEM when the OS cannot record it. */
+int mmvec__os_at_thread_exit(void (*fn)(void *), void *arg);
 
 #ifdef MMVEC_FAULT_INJECTION
 /*
@@ -97,6 +162,10 @@ enum mmvec__os_op {
 	/* file mappings: msync, and populating a file mapping */
 	MMVEC__OS_FILE_SYNC,
 	MMVEC__OS_FILE_POPULATE,
+	/* not a call either: the moment such a hole is open, before it is
+	 * repaired, for a test to map something into it (the hook's return
+	 * value is ignored) */
+	MMVEC__OS_HOLE_OPEN,
 	MMVEC__OS_NOPS,
 };
 

@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +39,11 @@
 struct mmvec_region {
 	char *base;
 	size_t reserved;  /* page multiple */
-	size_t committed; /* page multiple, <= reserved */
+	size_t committed; /* page multiple, <= mmvec__region_owned() */
+	/* Bytes from the base past which the range was lost to another
+	 * mapping (mmvec__os_decommit()), or SIZE_MAX: see
+	 * mmvec__region_owned(). */
+	size_t lost;
 	size_t page;      /* cached page size */
 	size_t huge;      /* commit step once large; 0: page steps only */
 	/* the most MMVEC_POPULATE pre-faults beyond what a growing call
@@ -50,11 +55,32 @@ struct mmvec_region {
 	int fd;
 	uint64_t offset;  /* page aligned */
 	bool writable;    /* false: a file mapped read-only */
+	/* With MMVEC_POPULATE, memory stayed committed without being
+	 * pre-faulted (a failed populate whose undo failed too): the region
+	 * is not what a fresh one would be, and is never cached. */
+	bool unpopulated;
 };
+
+/* Bytes from the base that are still the region's: all it reserved,
+ * unless a decommit lost the top of the range to another mapping. Commits
+ * past them are refused with -ENOMEM; only they are released. (Kept apart
+ * from `reserved` so that code that trims a fresh reservation need only
+ * change that.) */
+static inline size_t mmvec__region_owned(const struct mmvec_region *r)
+{
+	return r->lost < r->reserved ? r->lost : r->reserved;
+}
 
 /* Checks flags for both layers: 0 or -EINVAL (unknown bit, or both huge-page
  * flags). */
-int mmvec__check_flags(unsigned flags);
+static inline int mmvec__check_flags(unsigned flags)
+{
+	if (flags & ~MMVEC_ALL_FLAGS)
+		return -EINVAL;
+	if ((flags & MMVEC_HUGEPAGES) && (flags & MMVEC_NO_HUGEPAGES))
+		return -EINVAL;
+	return 0;
+}
 
 /* Reserve a region into caller-provided storage. flags are already checked.
  * max_bytes > 0: round up to pages (the caller checked that this does not
@@ -69,6 +95,47 @@ int mmvec__region_init(struct mmvec_region *r, size_t max_bytes,
 /* Release everything; *r must not be used afterwards (but may be given to
  * mmvec__region_init() again). */
 void mmvec__region_fini(struct mmvec_region *r);
+
+/* As mmvec__region_init() (the same sizes, rule, flags and errors), for an
+ * anonymous region that may come from the reservation cache: a cached
+ * reservation of exactly the size and flags a fresh one would have, taken
+ * with no system call. It may come with a committed prefix (r->committed
+ * above 0) of which the first *dirty bytes may hold what its last user
+ * wrote: the caller zeroes what of them becomes new data. Memory checkers
+ * see the prefix as no-access. A fresh reservation has *dirty 0. */
+int mmvec__region_take(struct mmvec_region *r, size_t max_bytes,
+		       size_t min_bytes, unsigned flags, size_t *dirty);
+
+/* Done with an anonymous region: it goes to the cache, or is released.
+ * `dirty`: bytes from the base that may be non-zero (it need not stop at
+ * what is committed). Memory checkers must see its committed memory as
+ * addressable, as for mmvec__region_fini(). */
+void mmvec__region_put(struct mmvec_region *r, size_t dirty);
+
+/* The page size: mmvec_page_size() without the call through the PLT that
+ * an exported function costs within its own library. */
+size_t mmvec__page_size(void);
+
+/* ---------------------------------------------------------------------------
+ * The reservation cache (cache.c), the region layer's store of released
+ * reservations. Only region.c calls it.
+ * ------------------------------------------------------------------------- */
+
+/* A cached reservation of exactly `bytes` reserved with `flags`, into *r
+ * (committed prefix and all) and its dirty bytes into *dirty; false when
+ * there is none or the cache is off. */
+bool mmvec__cache_take(struct mmvec_region *r, size_t bytes, unsigned flags,
+		       size_t *dirty);
+
+/* Keep r, dirty bytes and all: true if the cache took it (r is the cache's
+ * then), false if the caller must release it. */
+bool mmvec__cache_put(struct mmvec_region *r, size_t dirty);
+
+/* Release everything cached to the OS; the bytes of address space
+ * released. With `commit_only`, give back only committed memory (and its
+ * commit charge), keep the reservations, and return the bytes of
+ * committed memory given back. */
+size_t mmvec__cache_flush(bool commit_only);
 
 /* Commit at least [0, bytes); bytes <= r->reserved (caller checked).
  * Rounds up to the commit step (pages, or huge pages once large), never

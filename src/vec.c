@@ -186,6 +186,8 @@ static void shrink_len(struct mmvec *v, size_t old, size_t len)
  * Life cycle and getters
  * ------------------------------------------------------------------------- */
 
+static const struct mmvec zero_vec;
+
 MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 			   struct mmvec **out)
 {
@@ -201,15 +203,26 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	if (max_len > SIZE_MAX / elem_size)
 		return -EOVERFLOW;
 	bytes = elem_size * max_len;
-	if (!mmvec__round_up(bytes, mmvec_page_size(), &rounded) ||
-	    !mmvec__round_up(elem_size, mmvec_page_size(), &rounded))
+	if (!mmvec__round_up(bytes, mmvec__page_size(), &rounded) ||
+	    !mmvec__round_up(elem_size, mmvec__page_size(), &rounded))
 		return -EOVERFLOW;
 
-	v = calloc(1, sizeof(*v));
+	/* malloc and a copy of a zeroed struct, not calloc (which GCC also
+	 * makes of a malloc and a memset): glibc's calloc() skips the
+	 * per-thread cache that lets a vector be created and freed for no
+	 * more than its reservation, which is cached too. A copy compiles
+	 * to vector moves where a zeroing assignment became a slower
+	 * `rep stos`. */
+	v = malloc(sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	/* The default reservation holds at least one element. */
-	rc = mmvec__region_init(&v->region, bytes, elem_size, flags);
+	*v = zero_vec;
+	/* The default reservation holds at least one element. A reservation
+	 * from the cache may come with memory committed, of which the first
+	 * hwm bytes hold what an earlier vector wrote: new elements are
+	 * zeroed below it, as after a clear. Checkers see it no-access, as
+	 * [len, capacity) must be. */
+	rc = mmvec__region_take(&v->region, bytes, elem_size, flags, &v->hwm);
 	if (rc) {
 		free(v);
 		return rc;
@@ -220,6 +233,7 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	v->annotate = mmvec__annotating();
 	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
+	update_cap(v);
 	*out = v;
 	return 0;
 }
@@ -232,11 +246,14 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		mmvec__mark_released(base(v), v->region.committed);
 	/* a file's writer syncs and shortens the file; one inherited
 	 * through fork() leaves the file alone (file.h) */
-	if (v->file)
+	if (v->file) {
 		mmvec__file_close(v->file, &v->region, base(v),
 				  own_len(v) * v->head.elem_size, own_len(v));
-	else
-		mmvec__region_fini(&v->region);
+	} else {
+		/* how far elements reached: what the next user must zero */
+		keep_mark(v, own_len(v));
+		mmvec__region_put(&v->region, v->hwm);
+	}
 	free(v);
 }
 

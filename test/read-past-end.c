@@ -31,6 +31,9 @@
 
 static volatile unsigned char sink;
 
+/* "freed": where the freed vector's elements were */
+static const unsigned char *freed_data;
+
 static void die(const char *what, const char *name, size_t es)
 {
 	fprintf(stderr, "@@ precondition failed: %s (%s, elem_size %zu)\n",
@@ -50,9 +53,10 @@ static void push_n(struct mmvec *v, size_t n, const char *name)
 	}
 }
 
-/* Puts v in the state the scenario names. */
-static void setup(struct mmvec *v, const char *name)
+/* Puts *vp in the state the scenario names. */
+static void setup(struct mmvec **vp, const char *name)
 {
+	struct mmvec *v = *vp;
 	size_t es = mmvec_elem_size(v);
 	int rc = 0;
 
@@ -147,6 +151,21 @@ static void setup(struct mmvec *v, const char *name)
 		memset(slot, 0x44, 42 * es);
 		rc = mmvec_publish(v, 36);
 		push_n(v, 1, name);
+	} else if (!strcmp(name, "reused")) {
+		/* a vector on the reservation of one that wrote further: what
+		 * the cache kept committed of it is past the new end */
+		push_n(v, 300, name);
+		mmvec_free(v);
+		if (mmvec_new(es, 1u << 20, MMVEC_NO_HUGEPAGES, vp) != 0)
+			die("mmvec_new", name, es);
+		push_n(*vp, 37, name);
+	} else if (!strcmp(name, "freed")) {
+		/* freed, its reservation kept in the cache: none of it is
+		 * the program's (see target()) */
+		push_n(v, 37, name);
+		freed_data = mmvec_data(v);
+		mmvec_free(v);
+		*vp = NULL;
 	} else {
 		die("unknown scenario", name, es);
 	}
@@ -164,6 +183,13 @@ static const unsigned char *target(struct mmvec *v, const char *name,
 	size_t committed_end = (mmvec_capacity(v) * es + page - 1) / page * page;
 	size_t off;
 
+	if (!strcmp(name, "freed")) {
+		/* the first element, where the cache kept it committed;
+		 * without the cache it is unmapped and nothing is read */
+		if (!past || maps_accessible(freed_data) != 1)
+			return NULL;
+		return freed_data;
+	}
 	if (!past) {
 		if (!len)
 			return NULL;
@@ -192,7 +218,7 @@ static void run(const char *name, size_t es, bool past)
 
 	if (mmvec_new(es, 1u << 20, MMVEC_NO_HUGEPAGES, &v) != 0)
 		die("mmvec_new", name, es);
-	setup(v, name);
+	setup(&v, name);
 	p = target(v, name, past);
 	fprintf(stderr, "@@ begin %s %zu %s\n", name, es,
 		past ? "past" : "inside");

@@ -32,11 +32,20 @@ int main(int argc, char **argv)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* Every test starts as in a fresh process, with no reservation cached by
+ * the tests before it (which, with CK_FORK=no, ran in this process): a
+ * vector from the cache may come with memory committed. */
+static void fresh_cache(void)
+{
+	mmvec_cache_flush();
+}
+
 TCase *test_case(Suite *s, const char *name, void (*setup)(void),
 		 void (*teardown)(void), double timeout)
 {
 	TCase *tc = tcase_create(name);
 
+	tcase_add_checked_fixture(tc, fresh_cache, NULL);
 	if (setup || teardown)
 		tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, timeout);

@@ -13,7 +13,7 @@ static const char *const scenario_names[] = {
 	"push", "push-null", "extend", "append", "insert", "pop", "erase",
 	"swap-remove", "resize-down", "resize-up", "clear", "reserve",
 	"shrink", "regrow", "full-page", "push-fast", "claim",
-	"claim-discarded",
+	"claim-discarded", "reused", "freed",
 };
 
 /* element sizes: at most 64 (read-past-end's element buffers) */

@@ -155,21 +155,29 @@ START_TEST(reserve_default)
 END_TEST
 #endif
 
+/* Freed, a region is unmapped, at once or (kept for reuse in the
+ * reservation cache) by mmvec_cache_flush(), which says how much. */
 START_TEST(free_unmaps)
 {
 	const size_t sizes[] = { page, 5 * page, 2 * MIB, 7 * MIB + page };
 
+	mmvec_cache_flush();
 	for (size_t i = 0; i < ARRAY_LENGTH(sizes); i++) {
 		struct mmvec_region *r = region_new_ok(sizes[i], 0);
 		void *base = mmvec_region_base(r);
+		size_t cached;
 
 		ck_assert_int_eq(mmvec_region_commit(r, sizes[i] / 2 + 1), 0);
 		memset(base, 0x5a, sizes[i] / 2 + 1);
 		ck_assert_uint_ge(vma_count(base, sizes[i]), 1);
 		mmvec_region_free(r);
+		cached = vma_count(base, sizes[i]) ? round_up(sizes[i], page)
+						   : 0;
+		ck_assert_uint_eq(mmvec_cache_flush(), cached);
 		ck_assert_uint_eq(vma_count(base, sizes[i]), 0);
 	}
 	mmvec_region_free(NULL);
+	ck_assert_uint_eq(mmvec_cache_flush(), 0);
 }
 END_TEST
 

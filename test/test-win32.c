@@ -198,7 +198,10 @@ START_TEST(test_region_lifecycle)
 	ck_assert_uint_eq(rs.size, MIB);
 	base[MIB - 1] = 1;
 
+	/* released at once, or kept in the reservation cache until a
+	 * flush */
 	mmvec_region_free(r);
+	mmvec_cache_flush();
 	rs = query(base);
 	ck_assert_uint_eq(rs.state, MEM_FREE);
 }
@@ -221,6 +224,7 @@ START_TEST(test_region_small)
 	ck_assert_int_eq(mmvec_region_commit(r, 1), 0);
 	base[0] = 1;
 	mmvec_region_free(r);
+	mmvec_cache_flush();
 	ck_assert_uint_eq(query(base).state, MEM_FREE);
 }
 END_TEST
@@ -538,6 +542,33 @@ START_TEST(test_one_writer_many_readers)
 }
 END_TEST
 
+/* The reservation cache on Windows: a freed vector's reservation is kept
+ * reserved with nothing committed (every commit is charged there), reused
+ * by the next vector of its size with zeroed elements, and released by a
+ * flush. */
+START_TEST(test_cache_reuse)
+{
+	struct mmvec *v = NULL;
+	char *data;
+
+	ck_assert_int_eq(mmvec_new(8, 4096, 0, &v), 0);
+	data = mmvec_data(v);
+	memset(mmvec_extend(v, 1000), 0x5a, 8000);
+	mmvec_free(v);
+	ck_assert_uint_eq(query(data).state, MEM_RESERVE);
+	ck_assert_ptr_eq(query(data).alloc_base, data);
+	ck_assert_uint_eq(query(data + 8 * 4096 - 1).state, MEM_RESERVE);
+
+	ck_assert_int_eq(mmvec_new(8, 4096, 0, &v), 0);
+	ck_assert_ptr_eq(mmvec_data(v), data);
+	ck_assert_uint_eq(mmvec_capacity(v), 0);
+	ck_assert(is_zero(mmvec_extend(v, 1000), 8000));
+	mmvec_free(v);
+	ck_assert_uint_eq(mmvec_cache_flush(), 8 * 4096);
+	ck_assert_uint_eq(query(data).state, MEM_FREE);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 Suite *test_suite(int argc, char **argv)
@@ -550,7 +581,7 @@ Suite *test_suite(int argc, char **argv)
 		 test_default_reservation, test_os_reserve_aligned,
 		 test_error_mapping, test_store_past_capacity,
 		 test_store_in_capacity, test_inline_push,
-		 test_one_writer_many_readers, NULL);
+		 test_one_writer_many_readers, test_cache_reuse, NULL);
 	test_add_if(tc, commit_limit_works(), "a job object's "
 		    "ProcessMemoryLimit does not limit commits here (Wine does "
 		    "not enforce it)", test_commit_refused);
