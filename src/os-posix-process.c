@@ -218,3 +218,28 @@ int mmvec__os_at_thread_exit(void (*fn)(void *), void *arg)
 		return -ENOMEM;
 	return pthread_setspecific(exit_key, arg) ? -ENOMEM : 0;
 }
+
+/* ---------------------------------------------------------------------------
+ * fork()
+ * ------------------------------------------------------------------------- */
+
+static unsigned long forks;
+
+/* Runs in the child, which has one thread then. */
+static void count_fork(void)
+{
+	__atomic_store_n(&forks, forks + 1, __ATOMIC_RELAXED);
+}
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void watch_forks(void)
+{
+	(void)mmvec__os_atfork(NULL, NULL, count_fork);
+}
+
+const unsigned long *mmvec__os_fork_watch(void)
+{
+	(void)pthread_once(&fork_once, watch_forks);
+	return &forks;
+}

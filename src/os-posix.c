@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -801,29 +800,4 @@ int mmvec__os_sync(void *addr, size_t size)
 		rc = msync(addr, size, MS_SYNC);
 	while (rc != 0 && errno == EINTR);
 	return rc == 0 ? 0 : -errno;
-}
-
-/* ---------------------------------------------------------------------------
- * fork()
- * ------------------------------------------------------------------------- */
-
-static unsigned long forks;
-
-/* Runs in the child, which has one thread then. */
-static void count_fork(void)
-{
-	__atomic_store_n(&forks, forks + 1, __ATOMIC_RELAXED);
-}
-
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
-static void watch_forks(void)
-{
-	(void)pthread_atfork(NULL, NULL, count_fork);
-}
-
-const unsigned long *mmvec__os_fork_watch(void)
-{
-	(void)pthread_once(&fork_once, watch_forks);
-	return &forks;
 }
