@@ -64,8 +64,8 @@ static int length_args(const struct mmvec *v, size_t len)
 
 /* Commit at least [0, bytes) of the region (rounded up by the region), and
  * tell the checkers the newly committed part is not yet part of the vector.
- */
-static int commit(struct mmvec *v, size_t bytes)
+ * The growth lock is held. */
+static int commit_locked(struct mmvec *v, size_t bytes)
 {
 	size_t had = v->region.committed;
 	int rc = mmvec__region_commit(&v->region, bytes);
@@ -81,17 +81,38 @@ static int commit(struct mmvec *v, size_t bytes)
 	return rc;
 }
 
+int mmvec__vec_commit_ahead(struct mmvec *v, size_t bytes)
+{
+	int rc;
+
+	grow_lock(v);
+	rc = commit_locked(v, bytes);
+	grow_unlock(v);
+	return rc;
+}
+
+/* The writer's commit: the capacity, then its rooms. */
+static int commit(struct mmvec *v, size_t bytes)
+{
+	int rc = mmvec__vec_commit_ahead(v, bytes);
+
+	update_room(v);
+	return rc;
+}
+
 int mmvec__vec_commit(struct mmvec *v, size_t bytes)
 {
 	return commit(v, bytes);
 }
 
-/* Make room for new_len elements (new_len <= max_len, checked). Committed
- * memory doubles, so the number of OS calls is logarithmic in the length;
- * committing costs address-space bookkeeping and commit charge, not resident
- * memory, which only grows as pages are touched. If the kernel refuses the
- * doubled size (strict overcommit), ask for just what is needed. */
-static int grow(struct mmvec *v, size_t new_len)
+/* Commit room for new_len elements (new_len <= max_len, checked), with the
+ * growth lock held. Committed memory doubles, so the number of OS calls is
+ * logarithmic in the length; committing costs address-space bookkeeping
+ * and commit charge, not resident memory, which only grows as pages are
+ * touched. If the kernel refuses the doubled size (strict overcommit), ask
+ * for just what is needed. Another thread may have committed enough
+ * already: then nothing is done. */
+static int grow_locked(struct mmvec *v, size_t new_len)
 {
 	size_t need = new_len * v->head.elem_size; /* fits: <= max_len */
 	size_t have = v->region.committed;
@@ -115,9 +136,33 @@ static int grow(struct mmvec *v, size_t new_len)
 				 ? need
 				 : have + v->region.populate_step;
 
-	rc = commit(v, target);
+	rc = commit_locked(v, target);
 	if (rc && target > need)
-		rc = commit(v, need);
+		rc = commit_locked(v, need);
+	return rc;
+}
+
+int mmvec__vec_grow(struct mmvec *v, size_t new_len)
+{
+	int rc;
+
+	/* the common case, without the lock: the capacity only grows while
+	 * other threads may grow v */
+	if (new_len <= own_cap(v))
+		return 0;
+	grow_lock(v);
+	rc = grow_locked(v, new_len);
+	grow_unlock(v);
+	return rc;
+}
+
+/* The writer's growth for new_len elements: the capacity, then its
+ * rooms. */
+static int grow(struct mmvec *v, size_t new_len)
+{
+	int rc = mmvec__vec_grow(v, new_len);
+
+	update_room(v);
 	return rc;
 }
 
@@ -234,6 +279,7 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
 	update_cap(v);
+	update_room(v);
 	*out = v;
 	return 0;
 }
@@ -640,14 +686,12 @@ MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 	shrink_len(v, own_len(v), 0);
 }
 
-MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
+/* mmvec_shrink_to_fit() with the growth lock held. */
+static int shrink_locked(struct mmvec *v)
 {
 	size_t keep, had, end, claim_end;
 	int rc;
 
-	rc = writer_args(v);
-	if (rc)
-		return rc;
 	had = v->region.committed;
 	end = own_len(v) * v->head.elem_size;
 	claim_end = end + v->claimed * v->head.elem_size;
@@ -692,6 +736,19 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 		mmvec__file_shrunk(v->file, &v->region);
 	update_cap(v);
 	return 0;
+}
+
+MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
+{
+	int rc = writer_args(v);
+
+	if (rc)
+		return rc;
+	grow_lock(v);
+	rc = shrink_locked(v);
+	grow_unlock(v);
+	update_room(v);
+	return rc;
 }
 
 MMVEC_EXPORT const char *mmvec_version(void)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "file.h"
+#include "os.h"
 #include "region.h"
 
 struct mmvec {
@@ -32,8 +33,10 @@ struct mmvec {
 	 * and which inline code must therefore leave to it (update_room()) */
 	size_t fast_room;
 	/* min(committed / elem_size, max_len); relaxed atomics, since readers
-	 * may ask for it while the writer grows. */
+	 * and other growers read it while one thread grows (grow_lock()). */
 	size_t cap;
+	/* The growth lock: 0 free, 1 held (grow_lock()). */
+	unsigned grow_lock;
 	/* The file behind the region (file.h), or NULL. */
 	struct mmvec_file *file;
 
@@ -148,6 +151,9 @@ static inline void update_room(struct mmvec *v)
 	v->head.room = room;
 }
 
+/* The capacity follows the region, with the growth lock held (or by the
+ * writer while no other thread may grow v). The rooms do not: the caller
+ * that is the writer updates them. */
 static inline void update_cap(struct mmvec *v)
 {
 	size_t cap = v->region.committed / v->head.elem_size;
@@ -155,7 +161,62 @@ static inline void update_cap(struct mmvec *v)
 	if (cap > v->max_len)
 		cap = v->max_len;
 	__atomic_store_n(&v->cap, cap, __ATOMIC_RELAXED);
-	update_room(v);
+}
+
+/* ---------------------------------------------------------------------------
+ * The growth lock
+ *
+ * Several threads may grow one vector at once: its one writer, producers
+ * that append from many threads, and a thread that commits and faults in
+ * memory ahead of the writer. The growth lock serialises what growing
+ * changes: the region (its committed size, the commit itself and the
+ * checkers' marks on the newly committed part) and the capacity (cap).
+ * - Only the holder reads or writes region.committed; other threads read
+ *   the capacity (own_cap(), a relaxed atomic), which does not go down
+ *   while they may run.
+ * - The rooms (head.room, fast_room) are the one writer's alone: a thread
+ *   that grows the capacity for others leaves them as they are, and the
+ *   writer's slow path finds the larger capacity and updates them
+ *   (update_room()), without a system call.
+ * - It is held around a commit only (mprotect, a few microseconds), never
+ *   while pages are faulted in (a 2 MiB huge-page fault takes about 0.1 ms
+ *   here, milliseconds when the host must find the memory): so a spin
+ *   that gives the CPU away after a while is enough, and costs an
+ *   uncontended writer one exchange per commit.
+ * - Calls that shrink or free the vector need every other grower stopped
+ *   (the contract's rule for shrinking calls); they take the lock around
+ *   the region's change all the same.
+ * ------------------------------------------------------------------------- */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH >= 7)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static inline void grow_lock(struct mmvec *v)
+{
+	unsigned spins = 0;
+
+	while (__atomic_exchange_n(&v->grow_lock, 1u, __ATOMIC_ACQUIRE)) {
+		/* wait reading, not writing, the line the holder releases */
+		while (__atomic_load_n(&v->grow_lock, __ATOMIC_RELAXED)) {
+			if (spins < 128) {
+				spins++;
+				cpu_relax();
+			} else {
+				mmvec__os_yield();
+			}
+		}
+	}
+}
+
+static inline void grow_unlock(struct mmvec *v)
+{
+	__atomic_store_n(&v->grow_lock, 0u, __ATOMIC_RELEASE);
 }
 
 /* Before the length drops: remember how far elements reached. */
@@ -165,9 +226,19 @@ static inline void keep_mark(struct mmvec *v, size_t len)
 		v->hwm = len * v->head.elem_size;
 }
 
-/* vec.c: commit at least [0, bytes) of v's region, the capacity and the
- * checkers' view following (nothing changes on failure). */
+/* vec.c, for the one writer: commit at least [0, bytes) of v's region
+ * (bytes <= the reservation), the capacity, the checkers' view and the
+ * writer's rooms following. 0 or -ENOMEM, and nothing changes on failure. */
 int mmvec__vec_commit(struct mmvec *v, size_t bytes);
+
+/* vec.c, for any thread that grows v (the growth lock is taken inside):
+ * the same as the writer's growth for new_len elements (new_len <=
+ * max_len, checked by the caller): committed memory doubles, or what is
+ * needed when the kernel refuses that. mmvec__vec_commit_ahead() commits
+ * exactly [0, bytes) (rounded up by the region). Both leave the writer's
+ * rooms alone. 0 or -ENOMEM, and nothing changes on failure. */
+int mmvec__vec_grow(struct mmvec *v, size_t new_len);
+int mmvec__vec_commit_ahead(struct mmvec *v, size_t bytes);
 
 /* vec-file.c: a file's writer populates its pages for new_len elements
  * before an append uses them. */
