@@ -107,7 +107,11 @@ int mmvec__os_address_space(bool measure, bool *limited, size_t *left)
 	size_t vsize, top;
 	int rc = read_vm(&vsize, &top);
 
-	if (rc)
+	/* A process always has its own text mapped: a size of 0 is not a
+	 * measurement but an emulated file (qemu-user's /proc/self/stat
+	 * reports 0 there, and the guest's stack start, below which its
+	 * mappings need not lie): then the size is found by a probe. */
+	if (rc || vsize == 0)
 		return -EOPNOTSUPP;
 	/* a hidden stack address reads 0: then only a limit bounds it */
 	if (top && top < cap)
