@@ -209,7 +209,9 @@ static int exit_err;
 
 static void make_exit_key(void)
 {
-	exit_err = pthread_key_create(&exit_key, exit_fn);
+	/* atomic: a second thread may store the same function meanwhile */
+	exit_err = pthread_key_create(&exit_key,
+				      __atomic_load_n(&exit_fn, __ATOMIC_ACQUIRE));
 }
 
 int mmvec__os_at_thread_exit(void (*fn)(void *), void *arg)
