@@ -127,7 +127,7 @@ extern "C" {
  *
  * One library thread per process does it, started by the first vector with
  * the flag (the creating call pre-faults the first two steps itself): it
- * keeps each such vector 4 to 16 steps (a huge page each, 512 KiB without
+ * keeps each such vector 4 to 64 steps (a huge page each, 512 KiB without
  * them) ahead of its length, a quarter of the length within those bounds,
  * one step at a time, committing under the vector's growth lock and
  * faulting in with it released. Every signal is blocked on it; it is named

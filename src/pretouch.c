@@ -27,10 +27,14 @@
 #include "vec.h"
 
 /* How far ahead of the length, in steps: a quarter of the length, within
- * these bounds (a small vector gets little resident memory past its
- * elements; a fast writer gets milliseconds of margin). */
+ * these bounds. A small vector gets little resident memory past its
+ * elements; a large one gets up to 128 MiB (huge pages), which a writer
+ * appending at 4-8 GB/s fills in 16-32 ms: the thread may wait that long
+ * for a CPU (a scheduler tick is 4 ms, and on a loaded machine it waits
+ * several) before the writer catches up with it. 16 steps (32 MiB, one
+ * tick or two) let the writer catch up in measured runs. */
 #define MIN_AHEAD 4
-#define MAX_AHEAD 16
+#define MAX_AHEAD 64
 /* The thread's sleep when every vector is ahead, and how long it stays
  * once the list is empty (a program that frees and creates vectors in a
  * loop keeps its thread). */
@@ -52,7 +56,8 @@ static bool running;
 /* a start failed in a writer's slow path: do not try again from there
  * until a vector joins */
 static bool gave_up;
-static bool atfork_done;
+/* the fork handlers: 0 not registered, 1 being registered, 2 done */
+static unsigned atfork_state;
 
 static void lock(void)
 {
@@ -82,8 +87,8 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	current = NULL;
-	running = false;
-	gave_up = false;
+	__atomic_store_n(&running, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&gave_up, false, __ATOMIC_RELAXED);
 	unlock();
 }
 
@@ -237,7 +242,7 @@ static void serve(void *arg)
 			continue;
 		lock();
 		if (!served && idle >= LINGER_US) {
-			running = false;
+			__atomic_store_n(&running, false, __ATOMIC_RELAXED);
 			unlock();
 			return;
 		}
@@ -247,22 +252,39 @@ static void serve(void *arg)
 	}
 }
 
-/* Start the thread if it is not running; the lock is held. */
+/* Register the fork handlers once, without the list's lock: fork() runs
+ * fork_prepare() holding the lock that pthread_atfork() takes, so a
+ * registration under the list's lock could wait for a fork that waits
+ * for the list. */
+static int register_atfork(void)
+{
+	unsigned state = 0;
+	int rc;
+
+	while (!__atomic_compare_exchange_n(&atfork_state, &state, 1u, false,
+					    __ATOMIC_ACQUIRE,
+					    __ATOMIC_ACQUIRE)) {
+		if (state == 2)
+			return 0;
+		mmvec__os_yield(); /* another thread is registering them */
+		state = 0;
+	}
+	rc = mmvec__os_atfork(fork_prepare, fork_parent, fork_child);
+	__atomic_store_n(&atfork_state, rc ? 0u : 2u, __ATOMIC_RELEASE);
+	return rc == 0 ? 0 : rc == -ENOMEM ? -ENOMEM : -EAGAIN;
+}
+
+/* Start the thread if it is not running; the lock is held, the fork
+ * handlers are registered. */
 static int start(void)
 {
 	int rc;
 
-	if (running)
+	if (__atomic_load_n(&running, __ATOMIC_RELAXED))
 		return 0;
-	if (!atfork_done) {
-		rc = mmvec__os_atfork(fork_prepare, fork_parent, fork_child);
-		if (rc)
-			return rc == -ENOMEM ? -ENOMEM : -EAGAIN;
-		atfork_done = true;
-	}
 	rc = mmvec__os_thread_start(serve, NULL, "mmvec-pretouch");
 	if (!rc)
-		running = true;
+		__atomic_store_n(&running, true, __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -286,12 +308,15 @@ int mmvec__pretouch_join(struct mmvec *v)
 		to = top;
 	if (to > from && !prefault(v, from, to))
 		v->ready = to;
+	rc = register_atfork();
+	if (rc)
+		return rc;
 	lock();
 	rc = start();
 	if (!rc) {
 		v->pt_next = served;
 		served = v;
-		gave_up = false;
+		__atomic_store_n(&gave_up, false, __ATOMIC_RELAXED);
 	}
 	unlock();
 	return rc;
@@ -332,9 +357,10 @@ void mmvec__pretouch_kick(void)
 	if (MMVEC_LIKELY(__atomic_load_n(&running, __ATOMIC_RELAXED)) ||
 	    __atomic_load_n(&gave_up, __ATOMIC_RELAXED))
 		return;
+	/* registered by the join that made the vector */
 	lock();
 	if (start())
-		gave_up = true;
+		__atomic_store_n(&gave_up, true, __ATOMIC_RELAXED);
 	unlock();
 }
 
