@@ -131,7 +131,8 @@ extern "C" {
  * them) ahead of its length, a quarter of the length within those bounds,
  * one step at a time, committing under the vector's growth lock and
  * faulting in with it released. Every signal is blocked on it; it is named
- * "mmvec-pretouch" where the OS names threads, and ends about 0.1 s after
+ * "mmvec-pretouch" where the OS names threads, runs as `SCHED_BATCH` on
+ * Linux (its wakeups never preempt the writer), and ends about 0.1 s after
  * the last such vector is freed. A child of fork() has no thread: its
  * writers' next growing calls start one again. A writer that overtakes the
  * thread faults in the pages it reaches itself, as without the flag, one
