@@ -169,7 +169,7 @@ static size_t target(const struct mmvec *v, size_t used)
 }
 
 /* The thread's next step on v: true if it did one. */
-static bool step(struct mmvec *v)
+static bool take_step(struct mmvec *v)
 {
 	size_t es = v->head.elem_size, len, used, from, to, top, want;
 
@@ -227,15 +227,16 @@ static void serve(void *arg)
 	(void)arg;
 	for (;;) {
 		bool worked = false;
-		struct mmvec *v;
 
 		for (unsigned i = 0;; i++) {
+			struct mmvec *v;
+
 			lock();
 			v = pick(i);
 			unlock();
 			if (!v)
 				break;
-			worked |= step(v);
+			worked |= take_step(v);
 			__atomic_store_n(&current, NULL, __ATOMIC_RELEASE);
 		}
 		if (worked)
