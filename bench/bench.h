@@ -257,6 +257,7 @@ int seq_mmvec_claim(struct bench_job *j);
 int seq_mmvec_push_nohuge(struct bench_job *j);
 int seq_mmvec_push_huge(struct bench_job *j);
 int seq_mmvec_push_populate(struct bench_job *j);
+int seq_mmvec_push_val_pretouch(struct bench_job *j);
 int seq_mmvec_extend(struct bench_job *j);
 int chunks_mmvec_extend(struct bench_job *j);
 int chunks_mmvec_claim(struct bench_job *j);
@@ -381,6 +382,7 @@ enum field {
 	F_LAT_MAX_NS, F_LAT_MAX_ONCPU_NS, F_LAT_WORST_ALL_NS, F_LAT_PREEMPTED,
 	F_LAT_P999_NS,
 	F_LAT_P50_NS,
+	F_LAT_P99_NS, F_LAT_P9999_NS,
 	F_RETURNED_PCT, F_STEADY_NS, F_STEADY_WALL_NS,
 	F_MMAP, F_MUNMAP, F_MPROTECT, F_MADVISE, F_MREMAP, F_BRK,
 	F_SYSCALLS, /* every system call, these and the rest */
@@ -468,6 +470,8 @@ void print_table(const struct series *ss, size_t count, enum workload w,
 		 size_t n, const struct opts *o);
 bool csv_open(const char *path);
 void csv_series(const struct series *s, unsigned reps);
+void print_latency_table(const struct series *ss, size_t count,
+			 enum workload w, size_t n, const struct opts *o);
 void csv_close(void);
 
 /* targets.c, plot.c */

@@ -177,6 +177,8 @@ METHOD(seq_mmvec_claim, seq(j, 0, CLAIM))
 METHOD(seq_mmvec_push_nohuge, seq(j, MMVEC_NO_HUGEPAGES, PUSH))
 METHOD(seq_mmvec_push_huge, seq(j, MMVEC_HUGEPAGES, PUSH))
 METHOD(seq_mmvec_push_populate, seq(j, MMVEC_POPULATE, PUSH))
+/* the inline push with the pre-faulting thread ahead of it */
+METHOD(seq_mmvec_push_val_pretouch, seq(j, MMVEC_PRETOUCH, PUSH_VAL))
 
 /* One extend of N, filled in place. */
 int seq_mmvec_extend(struct bench_job *j)

@@ -99,7 +99,7 @@ static void usage(FILE *f)
 "  -m, --methods LIST    only these methods, e.g. mmvec_push,stdvec_push; also\n"
 "                    the optional seq methods mmvec_push_nohuge (MMVEC_NO_HUGEPAGES),\n"
 "                    mmvec_push_huge (MMVEC_HUGEPAGES), mmvec_push_populate\n"
-"                    (MMVEC_POPULATE)\n"
+"                    (MMVEC_POPULATE), mmvec_push_val_pretouch (MMVEC_PRETOUCH)\n"
 "  --gs-size S       grow-shrink size (default 1e6; 2e6 with --target)\n"
 "  --gs-cycles C     grow-shrink cycles (default 100)\n"
 "  --small V,E       many-small: V vectors of E elements (default 3000,1000;\n"

@@ -16,7 +16,7 @@ static const char *const field_names[F_COUNT] = {
 	"preemptions",
 	"lat_max_ns", "lat_max_oncpu_ns", "lat_worst_in_all_runs_ns",
 	"lat_preempted_ops",
-	"lat_p999_ns", "lat_p50_ns",
+	"lat_p999_ns", "lat_p50_ns", "lat_p99_ns", "lat_p9999_ns",
 	"returned_pct", "steady_cpu_ns_per_elem", "steady_wall_ns_per_elem",
 	"mmap", "munmap", "mprotect", "madvise", "mremap", "brk", "syscalls",
 };
@@ -131,6 +131,39 @@ void print_table(const struct series *ss, size_t count, enum workload w,
 		printf(ROW_FORMAT,
 		       s->label, wall, a, b, c, d, e, sys[0], sys[1], sys[2],
 		       sys[3], sys[4], sys[5], sys[6], lat, oncpu, p999, x);
+	}
+	fflush(stdout);
+}
+
+/* The per-append latency percentiles of the methods timed one operation at
+ * a time: the least of the runs (what the method costs when the machine
+ * leaves it alone) and the median. "on-CPU max" leaves out operations
+ * during which the thread waited in the run queue (schedstat): what the
+ * method itself took; "preempted" counts those operations. */
+void print_latency_table(const struct series *ss, size_t count,
+			 enum workload w, size_t n, const struct opts *o)
+{
+	static const int pf[] = { F_LAT_P50_NS, F_LAT_P99_NS, F_LAT_P999_NS,
+				  F_LAT_P9999_NS, F_LAT_MAX_NS,
+				  F_LAT_MAX_ONCPU_NS };
+
+	printf("\n%s, N = %zu: latency of one operation, ns: "
+	       "min / median of %u runs\n", workload_names[w], n, o->reps);
+	printf("%-26s %15s %15s %15s %15s %19s %19s %11s\n", "method", "p50",
+	       "p99", "p99.9", "p99.99", "max", "on-CPU max", "preempted");
+	for (size_t i = 0; i < count; i++) {
+		const struct series *s = &ss[i];
+		char cell[6][48], pre[24];
+
+		if (!(s->m->flags & M_LAT) || isnan(s->med.f[F_LAT_P50_NS]))
+			continue;
+		for (size_t k = 0; k < 6; k++)
+			snprintf(cell[k], sizeof(cell[k]), "%.0f / %.0f",
+				 s->lo.f[pf[k]], s->med.f[pf[k]]);
+		snprintf(pre, sizeof(pre), "%.0f", s->med.f[F_LAT_PREEMPTED]);
+		printf("%-26s %15s %15s %15s %15s %19s %19s %11s\n", s->label,
+		       cell[0], cell[1], cell[2], cell[3], cell[4], cell[5],
+		       pre);
 	}
 	fflush(stdout);
 }

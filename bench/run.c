@@ -333,7 +333,7 @@ static void merge_latency(struct row *into, const struct row *lr)
 {
 	static const int lf[] = {
 		F_LAT_MAX_NS, F_LAT_MAX_ONCPU_NS, F_LAT_PREEMPTED,
-		F_LAT_P999_NS, F_LAT_P50_NS,
+		F_LAT_P999_NS, F_LAT_P50_NS, F_LAT_P99_NS, F_LAT_P9999_NS,
 	};
 
 	for (size_t f = 0; f < sizeof(lf) / sizeof(lf[0]); f++)
@@ -385,6 +385,8 @@ void run_group(const struct opts *o, enum workload w, size_t n)
 		csv_series(&ss[i], o->reps);
 	}
 	print_table(ss, count, w, n, o);
+	if (o->latency)
+		print_latency_table(ss, count, w, n, o);
 	keep_series(ss, count);
 	free(ss);
 }

@@ -254,6 +254,9 @@ int worker(int argc, char **argv)
 		res.f[F_LAT_PREEMPTED] = (double)job.lat->preempted;
 		res.f[F_LAT_P999_NS] = lat_percentile(job.lat, 0.999, tick_ns);
 		res.f[F_LAT_P50_NS] = lat_percentile(job.lat, 0.5, tick_ns);
+		res.f[F_LAT_P99_NS] = lat_percentile(job.lat, 0.99, tick_ns);
+		res.f[F_LAT_P9999_NS] = lat_percentile(job.lat, 0.9999,
+						       tick_ns);
 		write_events(job.lat);
 	}
 

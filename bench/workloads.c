@@ -64,6 +64,7 @@ const struct method methods[] = {
 	{ SEQ, "mmvec_push_nohuge", seq_mmvec_push_nohuge, &mmvec, M_LAT | M_OPTIONAL },
 	{ SEQ, "mmvec_push_huge", seq_mmvec_push_huge, &mmvec, M_LAT | M_OPTIONAL },
 	{ SEQ, "mmvec_push_populate", seq_mmvec_push_populate, &mmvec, M_LAT | M_OPTIONAL },
+	{ SEQ, "mmvec_push_val_pretouch", seq_mmvec_push_val_pretouch, &mmvec, M_LAT | M_OPTIONAL },
 
 	{ CHUNKS, "mmvec_extend", chunks_mmvec_extend, &mmvec, M_LAT },
 	{ CHUNKS, "mmvec_claim", chunks_mmvec_claim, &mmvec, M_LAT },

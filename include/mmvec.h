@@ -120,6 +120,45 @@ extern "C" {
  * bit.
  */
 #define MMVEC_RDONLY (1u << 4)
+/**
+ * For mmvec_new(), mmvec_open() and mmvec_open_fd() (since 1.2): keep
+ * memory committed and faulted in ahead of the length, so that appends take
+ * no page fault and make no system call in the steady state.
+ *
+ * One library thread per process does it, started by the first vector with
+ * the flag (the creating call pre-faults the first two steps itself): it
+ * keeps each such vector 4 to 64 steps (a huge page each, 512 KiB without
+ * them) ahead of its length, a quarter of the length within those bounds,
+ * one step at a time, committing under the vector's growth lock and
+ * faulting in with it released. Every signal is blocked on it; it is named
+ * "mmvec-pretouch" where the OS names threads, runs as `SCHED_BATCH` on
+ * Linux (its wakeups never preempt the writer), and ends about 0.1 s after
+ * the last such vector is freed. A child of fork() has no thread: its
+ * writers' next growing calls start one again. A writer that overtakes the
+ * thread faults in the pages it reaches itself, as without the flag, one
+ * step at a time.
+ *
+ * #MMVEC_POPULATE is the other way: it faults in as memory is committed,
+ * inside the growing call, which makes that call longer; this flag moves
+ * the faults off the writer. The two together are `-EINVAL`, and so is this
+ * flag with #MMVEC_RDONLY. mmvec_region_new() rejects it as an unknown bit.
+ *
+ * Nothing the caller sees changes but mmvec_capacity(), which grows ahead
+ * of the length as with mmvec_reserve(), and the resident set. Failures of
+ * the thread (the kernel refusing a commit under strict overcommit, or the
+ * memory for a fault) change nothing: the growing calls report them as
+ * without the flag. Memory past the capacity stays inaccessible, and under
+ * Valgrind or AddressSanitizer the thread never touches memory itself (the
+ * kernel faults it in, or nobody does).
+ *
+ * A file's writer is pre-faulted only where its file is already mapped and
+ * allocated (what its growing calls committed): the thread never extends
+ * the file, its allocation or its lengths.
+ *
+ * Programs that allow no library thread call mmvec_pretouch() from a thread
+ * of their own instead.
+ */
+#define MMVEC_PRETOUCH (1u << 5)
 
 /* ------------------------------------------------------------------------ */
 /** @defgroup region Page-reservation layer
@@ -379,16 +418,20 @@ struct mmvec_head {
  * @param elem_size size of one element in bytes, at least 1
  * @param max_len the most elements the vector will hold, or 0 for the
  *        library default
- * @param flags 0 or a combination of #MMVEC_HUGEPAGES, #MMVEC_NO_HUGEPAGES
- *        and #MMVEC_POPULATE
+ * @param flags 0 or a combination of #MMVEC_HUGEPAGES, #MMVEC_NO_HUGEPAGES,
+ *        #MMVEC_POPULATE and #MMVEC_PRETOUCH
  * @param[out] out the new vector; left untouched on failure
  * @return 0 on success;
  *         `-EINVAL` if @p elem_size is 0, @p out is NULL, @p flags has an
- *         unknown bit, or both huge-page flags are set;
+ *         unknown bit, both huge-page flags are set, or both
+ *         #MMVEC_PRETOUCH and #MMVEC_POPULATE;
  *         `-EOVERFLOW` if `elem_size * max_len`, or @p elem_size alone,
  *         rounded up to a page, does not fit in `size_t`;
  *         `-ENOMEM` if the OS refused the address space or the bookkeeping
- *         allocation failed.
+ *         allocation failed, or (#MMVEC_PRETOUCH) could not start the
+ *         pre-faulting thread for want of memory;
+ *         `-EAGAIN` (#MMVEC_PRETOUCH) if the OS refused to start the
+ *         pre-faulting thread. On failure nothing is left behind.
  */
 int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	      struct mmvec **out);
@@ -804,6 +847,41 @@ int mmvec_resize(struct mmvec *v, size_t len);
 int mmvec_reserve(struct mmvec *v, size_t len);
 
 /**
+ * Commit and fault in memory for the next @p n elements past the length
+ * (since 1.2): what the #MMVEC_PRETOUCH thread does, for programs that run
+ * it from a thread of their own. Appends into that memory then take no page
+ * fault; when mmvec_capacity() grew, the writer's next append past its
+ * old capacity takes a slow path without a system call.
+ *
+ * It may run on any thread, beside the writer's appends (it commits under
+ * the vector's growth lock and only faults in memory, never writing a
+ * value), but not beside calls that shrink or free the vector. It works
+ * on vectors with or without #MMVEC_PRETOUCH. Nothing the caller sees
+ * changes but the capacity, which may grow as with mmvec_reserve(); on
+ * failure nothing does. Pages between the length and `len + n` already
+ * present are left alone. A file's writer is pre-faulted only where the
+ * file is already mapped and allocated (up to its capacity): this call
+ * never extends the file, and @p n past that is cut short there.
+ *
+ * @param v the vector
+ * @param n the number of elements past mmvec_len() to make ready; 0 does
+ *        nothing
+ * @return 0 on success;
+ *         `-EINVAL` if @p v is NULL;
+ *         `-EBADF` if @p v is a file's reader (#MMVEC_RDONLY);
+ *         `-ECHILD` if @p v is a file's writer inherited through fork();
+ *         `-EOVERFLOW` if `len + n` elements in bytes do not fit in
+ *         `size_t`;
+ *         `-ENOSPC` if `len + n` is more than mmvec_max_len() (nothing is
+ *         done: ask for what is left);
+ *         `-ENOMEM` if the OS refused to commit the memory or had none for
+ *         the faults;
+ *         `-EIO` or `-ENOSPC` if the file system could not back a file's
+ *         pages.
+ */
+int mmvec_pretouch(struct mmvec *v, size_t n);
+
+/**
  * Give back to the OS the committed pages past the last element (every whole
  * page past `mmvec_len() * mmvec_elem_size()` bytes), with their commit
  * charge. mmvec_capacity() drops accordingly; mmvec_data() and the elements
@@ -972,12 +1050,13 @@ const char *mmvec_version(void);
  * @param max_len the most elements the vector will hold, or 0 (the file's,
  *        or for a new file the library default)
  * @param flags 0 or a combination of #MMVEC_CREATE, #MMVEC_RDONLY,
- *        #MMVEC_NO_HUGEPAGES and #MMVEC_POPULATE
+ *        #MMVEC_NO_HUGEPAGES, #MMVEC_POPULATE and #MMVEC_PRETOUCH
  * @param[out] out the new vector; left untouched on failure
  * @return 0 on success;
  *         `-EINVAL` if @p path or @p out is NULL, @p elem_size is 0,
- *         @p flags has an unknown bit, #MMVEC_HUGEPAGES, or both
- *         #MMVEC_CREATE and #MMVEC_RDONLY; also if the file is not a
+ *         @p flags has an unknown bit, #MMVEC_HUGEPAGES, both
+ *         #MMVEC_CREATE and #MMVEC_RDONLY, or #MMVEC_PRETOUCH with
+ *         #MMVEC_POPULATE or #MMVEC_RDONLY; also if the file is not a
  *         regular file, or its element size (or its maximum, when
  *         @p max_len is not 0) differs;
  *         `-EOVERFLOW` if `elem_size * max_len` rounded up to a page does
@@ -992,7 +1071,9 @@ const char *mmvec_version(void);
  *         `-ENOSPC`, `-EFBIG` or `-EIO` if a new file's header, or the
  *         mapping of its elements, could not be allocated or written;
  *         `-ENOMEM` if the OS refused the address space, a mapping or the
- *         bookkeeping allocation.
+ *         bookkeeping allocation;
+ *         `-EAGAIN` or `-ENOMEM` (#MMVEC_PRETOUCH) if the pre-faulting
+ *         thread could not start; nothing is left behind.
  * @note The argument errors come first; the file's own errors follow in
  *       the order listed.
  * @note File-backed vectors are POSIX only: on Windows mmvec_open() and
@@ -1019,11 +1100,12 @@ int mmvec_open(const char *path, size_t elem_size, size_t max_len,
  * @param max_len the most elements the vector will hold, or 0 (the file's,
  *        or for a new file the library default)
  * @param flags 0 or a combination of #MMVEC_CREATE, #MMVEC_RDONLY,
- *        #MMVEC_NO_HUGEPAGES and #MMVEC_POPULATE
+ *        #MMVEC_NO_HUGEPAGES, #MMVEC_POPULATE and #MMVEC_PRETOUCH
  * @param[out] out the new vector; left untouched on failure
  * @return 0 on success;
  *         `-EINVAL` if @p out is NULL, @p elem_size is 0, @p flags has an
- *         unknown bit, #MMVEC_HUGEPAGES, or both #MMVEC_CREATE and
+ *         unknown bit, #MMVEC_HUGEPAGES, both #MMVEC_CREATE and
+ *         #MMVEC_RDONLY, or #MMVEC_PRETOUCH with #MMVEC_POPULATE or
  *         #MMVEC_RDONLY; also if @p fd is not a regular file, or the file's
  *         element size (or its maximum, when @p max_len is not 0) differs;
  *         `-EBADF` if @p fd is negative or not open, or not open for
@@ -1037,7 +1119,9 @@ int mmvec_open(const char *path, size_t elem_size, size_t max_len,
  *         `-ENOSPC`, `-EFBIG` or `-EIO` if an empty file's header, or the
  *         mapping of its elements, could not be allocated or written;
  *         `-ENOMEM` if the OS refused the address space, a mapping or the
- *         bookkeeping allocation.
+ *         bookkeeping allocation;
+ *         `-EAGAIN` or `-ENOMEM` (#MMVEC_PRETOUCH) if the pre-faulting
+ *         thread could not start; nothing is left behind.
  */
 int mmvec_open_fd(int fd, size_t elem_size, size_t max_len, unsigned flags,
 		  struct mmvec **out);

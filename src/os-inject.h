@@ -12,8 +12,12 @@
 #include "os.h"
 
 #ifdef MMVEC_FAULT_INJECTION
+/* Defined by the one OS file that does not say MMVEC_OS_INJECT_EXTERN
+ * (os-posix-thread.c says it: the POSIX layer is two files). */
+#ifndef MMVEC_OS_INJECT_EXTERN
 int (*mmvec__os_fault_hook)(enum mmvec__os_op op, size_t size);
 unsigned long mmvec__os_calls[MMVEC__OS_NOPS];
+#endif
 
 /* The counters are atomic: threads of a test may call the OS at once. */
 static int injected(enum mmvec__os_op op, size_t size)

@@ -496,3 +496,68 @@ const unsigned long *mmvec__os_fork_watch(void)
 
 	return &none;
 }
+
+/* ---------------------------------------------------------------------------
+ * The pre-faulting thread
+ * ------------------------------------------------------------------------- */
+
+struct start {
+	void (*fn)(void *);
+	void *arg;
+};
+
+static DWORD WINAPI run(LPVOID p)
+{
+	struct start s = *(struct start *)p;
+
+	HeapFree(GetProcessHeap(), 0, p);
+	s.fn(s.arg);
+	return 0;
+}
+
+/* Windows delivers no signals to threads; the name needs
+ * SetThreadDescription (Windows 10 1607 on), looked up rather than linked,
+ * and is left out. */
+int mmvec__os_thread_start(void (*fn)(void *), void *arg, const char *name)
+{
+	struct start *s;
+	HANDLE t;
+
+	(void)name;
+	INJECT(MMVEC__OS_THREAD, 0);
+	s = HeapAlloc(GetProcessHeap(), 0, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fn = fn;
+	s->arg = arg;
+	t = CreateThread(NULL, 0, run, s, 0, NULL);
+	if (!t) {
+		HeapFree(GetProcessHeap(), 0, s);
+		return GetLastError() == ERROR_NOT_ENOUGH_MEMORY ? -ENOMEM
+								  : -EAGAIN;
+	}
+	/* detached: the thread runs on without a handle */
+	CloseHandle(t);
+	return 0;
+}
+
+void mmvec__os_sleep_us(unsigned us)
+{
+	Sleep(us < 1000 ? 1 : us / 1000);
+}
+
+/* MEM_COMMIT guaranteed the memory: only the demand-zero faults are left,
+ * taken here with an interlocked or of 0 per page, which a concurrent
+ * store survives. */
+int mmvec__os_prefault(void *addr, size_t size, bool touch)
+{
+	char *p = addr;
+	size_t page = mmvec__os_page_size();
+
+	INJECT(MMVEC__OS_PREFAULT, size);
+	if (!touch)
+		return -EOPNOTSUPP;
+	for (size_t off = 0; off < size; off += page)
+		(void)__atomic_fetch_or(p + off, (char)0, __ATOMIC_RELAXED);
+	return 0;
+}

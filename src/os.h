@@ -141,6 +141,30 @@ int mmvec__os_atfork(void (*prepare)(void), void (*parent)(void),
  * and arg NULL cancels it. 0, or -ENOMEM when the OS cannot record it. */
 int mmvec__os_at_thread_exit(void (*fn)(void *), void *arg);
 
+/* ---------------------------------------------------------------------------
+ * The pre-faulting thread (pretouch.c): os-posix-thread.c, os-win32.c
+ * ------------------------------------------------------------------------- */
+
+/* Start a detached thread that runs fn(arg), with every signal blocked
+ * (so that the program's handlers never run on it) and named `name` where
+ * the OS keeps thread names (at most 15 characters). 0, or -EAGAIN (the OS
+ * refused another thread) or -ENOMEM; then no thread runs. */
+int mmvec__os_thread_start(void (*fn)(void *), void *arg, const char *name);
+
+/* Sleep about `us` microseconds (at least the OS's timer resolution). */
+void mmvec__os_sleep_us(unsigned us);
+
+/* Fault in every page of the committed anonymous range `[addr, addr +
+ * size)` for writing, while another thread may store into it: the kernel
+ * does it (MADV_POPULATE_WRITE), or, with `touch` and no such call, each
+ * page gets an atomic or of 0 into its first byte, which cannot undo a
+ * concurrent store as a load and a plain store could. Without `touch`
+ * (memory that checkers watch) and without the call, nothing is done and
+ * -EOPNOTSUPP returned. -ENOMEM if the kernel could not provide the
+ * memory; part of the range may be faulted in then, nothing else
+ * changes. */
+int mmvec__os_prefault(void *addr, size_t size, bool touch);
+
 #ifdef MMVEC_FAULT_INJECTION
 /*
  * Test-only hook, compiled into the uninstalled test library alone.
@@ -166,6 +190,9 @@ enum mmvec__os_op {
 	 * repaired, for a test to map something into it (the hook's return
 	 * value is ignored) */
 	MMVEC__OS_HOLE_OPEN,
+	/* starting the pre-faulting thread, and its pre-faults */
+	MMVEC__OS_THREAD,
+	MMVEC__OS_PREFAULT,
 	MMVEC__OS_NOPS,
 };
 

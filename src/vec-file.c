@@ -26,7 +26,10 @@ static int check_args(size_t elem_size, unsigned flags, struct mmvec **out)
 
 	if (!out || !elem_size)
 		return -EINVAL;
-	rc = mmvec__check_flags(flags & ~MMVEC__FILE_FLAGS);
+	rc = mmvec__check_pretouch(flags);
+	if (!rc)
+		rc = mmvec__check_flags(flags &
+					~(MMVEC__FILE_FLAGS | MMVEC_PRETOUCH));
 	if (rc)
 		return rc;
 	/* Huge pages are anonymous memory; a reader cannot create. */
@@ -112,6 +115,17 @@ static int new_over(struct mmvec_file *f, unsigned flags, struct mmvec **out)
 	if (v->annotate)
 		mmvec__mark_defined(v->head.data, len * es);
 	publish_len(v, len);
+	if (flags & MMVEC_PRETOUCH) {
+		rc = mmvec__vec_start_pretouch(v);
+		if (rc) {
+			if (v->annotate)
+				mmvec__mark_released(v->head.data,
+						     v->region.committed);
+			mmvec__region_fini(&v->region);
+			free(v);
+			return rc;
+		}
+	}
 	update_room(v);
 	*out = v;
 	return 0;

@@ -214,6 +214,8 @@ static int make_room(struct mmvec *v, size_t n, size_t *new_len)
 		rc = grow(v, *new_len);
 	if (!rc && MMVEC_UNLIKELY(v->file != NULL))
 		rc = mmvec__vec_file_ready(v, *new_len);
+	if (MMVEC_UNLIKELY(v->pretouch))
+		mmvec__pretouch_kick();
 	if (!rc)
 		drop_claim(v);
 	return rc;
@@ -233,6 +235,16 @@ static void shrink_len(struct mmvec *v, size_t old, size_t len)
 
 static const struct mmvec zero_vec;
 
+int mmvec__vec_start_pretouch(struct mmvec *v)
+{
+	v->pretouch_step = v->region.huge > MMVEC__PRETOUCH_STEP ? v->region.huge
+						      : MMVEC__PRETOUCH_STEP;
+	if (v->pretouch_step < v->region.page)
+		v->pretouch_step = v->region.page;
+	v->pretouch = true;
+	return mmvec__pretouch_join(v);
+}
+
 MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 			   struct mmvec **out)
 {
@@ -242,7 +254,9 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 
 	if (!out || !elem_size)
 		return -EINVAL;
-	rc = mmvec__check_flags(flags);
+	rc = mmvec__check_pretouch(flags);
+	if (!rc)
+		rc = mmvec__check_flags(flags & ~MMVEC_PRETOUCH);
 	if (rc)
 		return rc;
 	if (max_len > SIZE_MAX / elem_size)
@@ -267,7 +281,8 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	 * hwm bytes hold what an earlier vector wrote: new elements are
 	 * zeroed below it, as after a clear. Checkers see it no-access, as
 	 * [len, capacity) must be. */
-	rc = mmvec__region_take(&v->region, bytes, elem_size, flags, &v->hwm);
+	rc = mmvec__region_take(&v->region, bytes, elem_size,
+				flags & ~MMVEC_PRETOUCH, &v->hwm);
 	if (rc) {
 		free(v);
 		return rc;
@@ -279,6 +294,17 @@ MMVEC_EXPORT int mmvec_new(size_t elem_size, size_t max_len, unsigned flags,
 	if (elem_size <= 16 && (elem_size & (elem_size - 1)) == 0)
 		v->fast_size = elem_size;
 	update_cap(v);
+	if (flags & MMVEC_PRETOUCH) {
+		rc = mmvec__vec_start_pretouch(v);
+		if (rc) {
+			if (v->annotate)
+				mmvec__mark_released(base(v),
+						     v->region.committed);
+			mmvec__region_put(&v->region, v->hwm);
+			free(v);
+			return rc;
+		}
+	}
 	update_room(v);
 	*out = v;
 	return 0;
@@ -288,6 +314,9 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 {
 	if (!v)
 		return;
+	/* the thread's current step on v ends first */
+	if (v->pretouch)
+		mmvec__pretouch_leave(v);
 	if (v->annotate)
 		mmvec__mark_released(base(v), v->region.committed);
 	/* a file's writer syncs and shortens the file; one inherited
@@ -744,9 +773,16 @@ MMVEC_EXPORT int mmvec_shrink_to_fit(struct mmvec *v)
 
 	if (rc)
 		return rc;
+	/* the thread faults nothing in while pages go */
+	if (v->pretouch)
+		mmvec__pretouch_pause(v);
 	grow_lock(v);
 	rc = shrink_locked(v);
+	if (v->ready > v->region.committed)
+		v->ready = v->region.committed;
 	grow_unlock(v);
+	if (v->pretouch)
+		mmvec__pretouch_resume(v);
 	update_room(v);
 	return rc;
 }

@@ -52,6 +52,20 @@ struct mmvec {
 	size_t claimed;
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
+	/* MMVEC_PRETOUCH (pretouch.c): served by the pre-faulting thread,
+	 * in pretouch_step bytes at a time. `ready` bytes from the base are
+	 * committed and faulted in: the thread's release stores, the
+	 * writer's acquire loads (update_room()); changed by others only
+	 * while the thread is kept off the vector (mmvec__pretouch_pause()).
+	 * pt_next links the thread's list, pt_paused keeps the thread off,
+	 * pt_failed is the length at which a commit was refused (the thread
+	 * tries again once the length moved), all under the list's lock. */
+	bool pretouch;
+	bool pt_paused;
+	size_t pretouch_step;
+	size_t ready;
+	size_t pt_failed;
+	struct mmvec *pt_next;
 	struct mmvec_region region;
 };
 
@@ -129,6 +143,27 @@ static inline size_t follow(const struct mmvec *v)
 	return mmvec__file_follow(w->file, &w->region);
 }
 
+/* With MMVEC_PRETOUCH, appends stop where the pre-faulted memory ends,
+ * so that the writer's slow path runs there and sees how far the thread
+ * got, without a system call. A writer that overtook the thread goes one
+ * step on its own (taking the faults itself rather than waiting), then
+ * looks again. */
+static inline size_t pretouch_room(const struct mmvec *v, size_t room)
+{
+	size_t es = v->head.elem_size, len = own_len(v);
+	size_t ready = __atomic_load_n(&v->ready, __ATOMIC_ACQUIRE) / es;
+
+	if (ready <= len) {
+		size_t step = v->pretouch_step;
+
+		/* cannot overflow: len * es <= committed, far below SIZE_MAX */
+		ready = ((len * es) / step * step + step) / es;
+		if (ready <= len)
+			ready = len + 1;
+	}
+	return room < ready ? room : ready;
+}
+
 /* Appends may fill [len, room) unseen: all of the capacity, unless the
  * library must see every append (checkers to tell, or a claim that an
  * append would overwrite). A file's writer lets only the library's own
@@ -140,6 +175,8 @@ static inline void update_room(struct mmvec *v)
 {
 	size_t room = v->annotate || v->claimed ? 0 : own_cap(v);
 
+	if (MMVEC_UNLIKELY(v->pretouch) && room && !v->file)
+		room = pretouch_room(v, room);
 	if (MMVEC_UNLIKELY(v->file != NULL)) {
 		size_t ready = v->file->populated / v->head.elem_size;
 
@@ -239,6 +276,48 @@ int mmvec__vec_commit(struct mmvec *v, size_t bytes);
  * rooms alone. 0 or -ENOMEM, and nothing changes on failure. */
 int mmvec__vec_grow(struct mmvec *v, size_t new_len);
 int mmvec__vec_commit_ahead(struct mmvec *v, size_t bytes);
+
+/* ---------------------------------------------------------------------------
+ * Pre-faulting ahead of the writer (pretouch.c)
+ * ------------------------------------------------------------------------- */
+
+/* A new MMVEC_PRETOUCH vector v (its step set, not yet handed out): the
+ * first steps pre-faulted here, v added to the thread's list, and the
+ * thread started if it is not running. 0, or -EAGAIN / -ENOMEM when the
+ * thread could not start: then v is not in the list. */
+int mmvec__pretouch_join(struct mmvec *v);
+/* vec.c: MMVEC_PRETOUCH for a new vector v, before it is handed out: its
+ * step (a huge page, else MMVEC__PRETOUCH_STEP), then
+ * mmvec__pretouch_join(), whose errors it returns; the caller then frees
+ * v. */
+int mmvec__vec_start_pretouch(struct mmvec *v);
+/* The step without huge pages: large enough that its faults cost more
+ * than looking at the thread's list, small enough that a writer that
+ * overtook the thread faults in little by itself. */
+#define MMVEC__PRETOUCH_STEP ((size_t)512 << 10)
+
+/* The flag's combinations (mmvec_new(), mmvec_open()): -EINVAL with
+ * MMVEC_POPULATE (which faults in inside the growing call, what
+ * MMVEC_PRETOUCH moves off the writer) or MMVEC_RDONLY (nothing to
+ * append to). */
+static inline int mmvec__check_pretouch(unsigned flags)
+{
+	if ((flags & MMVEC_PRETOUCH) &&
+	    (flags & (MMVEC_POPULATE | MMVEC_RDONLY)))
+		return -EINVAL;
+	return 0;
+}
+/* mmvec_free(): v leaves the list, after the thread's current step on it
+ * if it is taking one. */
+void mmvec__pretouch_leave(struct mmvec *v);
+/* Keep the thread off v (waiting for its current step on it), and let it
+ * back: around mmvec_shrink_to_fit(), which lowers `ready` to what stays
+ * committed. */
+void mmvec__pretouch_pause(struct mmvec *v);
+void mmvec__pretouch_resume(struct mmvec *v);
+/* The writer's slow path: start the thread again if it is not running
+ * (in a child of fork(), which has no thread), cheaply otherwise. */
+void mmvec__pretouch_kick(void);
 
 /* vec-file.c: a file's writer populates its pages for new_len elements
  * before an append uses them. */

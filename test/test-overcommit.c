@@ -160,6 +160,34 @@ START_TEST(refused_populate_is_enomem)
 }
 END_TEST
 
+/* MMVEC_PRETOUCH: the thread's commits ahead are refused quietly, and the
+ * calls still give -ENOMEM, never a fault; mmvec_pretouch() past the limit
+ * is -ENOMEM and changes nothing. */
+START_TEST(refused_pretouch_is_enomem)
+{
+	size_t too_much = beyond_limit();
+	struct mmvec *v = NULL;
+	size_t cap;
+
+	ck_assert_int_eq(mmvec_new(8, too_much / 8, MMVEC_PRETOUCH, &v), 0);
+	for (int64_t i = 0; i < 1000000; i++)
+		ck_assert_ptr_nonnull(mmvec_push_val(v, i));
+	cap = mmvec_capacity(v);
+	ck_assert_int_eq(mmvec_pretouch(v, too_much / 8 - 1000000), -ENOMEM);
+	ck_assert_uint_eq(mmvec_len(v), 1000000);
+	ck_assert_uint_lt(mmvec_capacity(v), too_much / 8);
+	ck_assert_uint_ge(mmvec_capacity(v), cap);
+	ck_assert_int_eq(mmvec_reserve(v, too_much / 8), -ENOMEM);
+	ck_assert_int_eq(mmvec_resize(v, too_much / 8), -ENOMEM);
+	ck_assert_uint_eq(mmvec_len(v), 1000000);
+	for (int64_t i = 0; i < 1000000; i++)
+		if (*(int64_t *)mmvec_at(v, (size_t)i) != i)
+			ck_abort_msg("element %jd changed", (intmax_t)i);
+	ck_assert_int_eq(mmvec_pretouch(v, MIB), 0);
+	mmvec_free(v);
+}
+END_TEST
+
 /* The default reservation is larger than the commit limit here and still
  * granted: it is not charged. */
 START_TEST(default_reservation_not_charged)
@@ -408,7 +436,7 @@ Suite *test_suite(int argc, char **argv)
 	s = suite_create("strict-overcommit");
 	tc = test_case(s, "commit-charge", NULL, NULL, 60);
 	test_add(tc, 1, refused_commit_is_enomem, refused_populate_is_enomem,
-		 default_reservation_not_charged, decommit_returns_charge,
+		 refused_pretouch_is_enomem, default_reservation_not_charged, decommit_returns_charge,
 		 kernel_mprotect_keeps_charge, cache_holds_no_charge, NULL);
 	return s;
 }

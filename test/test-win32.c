@@ -569,6 +569,46 @@ START_TEST(test_cache_reuse)
 }
 END_TEST
 
+/* MMVEC_PRETOUCH on Windows: the thread (CreateThread) serves a vector,
+ * mmvec_pretouch() commits ahead, and a thread that cannot start is
+ * -EAGAIN with nothing left behind. */
+static int refuse_thread(enum mmvec__os_op op, size_t size)
+{
+	(void)size;
+	return op == MMVEC__OS_THREAD ? -EAGAIN : 0;
+}
+
+START_TEST(test_pretouch)
+{
+	struct mmvec *v = NULL;
+	size_t n = 2000000;
+
+	ck_assert_int_eq(mmvec_new(8, 0, MMVEC_PRETOUCH | MMVEC_POPULATE, &v),
+			 -EINVAL);
+	ck_assert_int_eq(mmvec_new(8, 0, MMVEC_PRETOUCH, &v), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(mmvec_push_val(v, (int64_t)i));
+	ck_assert_int_eq(mmvec_pretouch(v, 1u << 20), 0);
+	ck_assert_uint_ge(mmvec_capacity(v), n + (1u << 20));
+	ck_assert_uint_eq(query((char *)mmvec_data(v) + 8 * n).state,
+			  MEM_COMMIT);
+	ck_assert_int_eq(mmvec_shrink_to_fit(v), 0);
+	for (size_t i = 0; i < n; i++)
+		if (*(int64_t *)mmvec_at(v, i) != (int64_t)i)
+			ck_abort_msg("element %zu changed", i);
+	mmvec_free(v);
+
+	/* the thread ends 0.1 s after its last vector; then a start that
+	 * fails is the creating call's error */
+	Sleep(1000);
+	v = NULL;
+	mmvec__os_fault_hook = refuse_thread;
+	ck_assert_int_eq(mmvec_new(8, 0, MMVEC_PRETOUCH, &v), -EAGAIN);
+	mmvec__os_fault_hook = NULL;
+	ck_assert_ptr_null(v);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 Suite *test_suite(int argc, char **argv)
@@ -581,7 +621,8 @@ Suite *test_suite(int argc, char **argv)
 		 test_default_reservation, test_os_reserve_aligned,
 		 test_error_mapping, test_store_past_capacity,
 		 test_store_in_capacity, test_inline_push,
-		 test_one_writer_many_readers, test_cache_reuse, NULL);
+		 test_one_writer_many_readers, test_cache_reuse,
+		 test_pretouch, NULL);
 	test_add_if(tc, commit_limit_works(), "a job object's "
 		    "ProcessMemoryLimit does not limit commits here (Wine does "
 		    "not enforce it)", test_commit_refused);

@@ -1018,8 +1018,14 @@ static int op_invalid(struct vm *h, struct vm_input *in)
 		mmvec_free(NULL);
 		return vm_check(h);
 	case 13: rc = mmvec_new(0, 1, 0, &out); break;
-	case 14: rc = mmvec_new(1, 1, 1u << (3 + vm_below(in, 29)), &out);
+	case 14: {
+		/* an unknown bit: 3 (MMVEC_CREATE), 4 (MMVEC_RDONLY) and 6 on;
+		 * 5 is MMVEC_PRETOUCH, which mmvec_new() takes */
+		unsigned bit = 3 + (unsigned)vm_below(in, 28);
+
+		rc = mmvec_new(1, 1, 1u << (bit < 5 ? bit : bit + 1), &out);
 		break;
+	}
 	case 15: rc = mmvec_new(1, 1, MMVEC_HUGEPAGES | MMVEC_NO_HUGEPAGES,
 				&out);
 		break;
