@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "file.h"
 #include "os.h"
@@ -53,6 +54,15 @@ struct mmvec {
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
+	/* Many producers (vec-mp.c): the claimed end in the low 48 bits and,
+	 * in the high 16, the number of claims made, modulo 2^16. Written
+	 * by producers with atomic CAS; by the writer (mp_sync()) only while
+	 * no claim is open. */
+	uint64_t mp_state;
+	/* Many producers' carry-over table, allocated by the first
+	 * mmvec_mp_claim() and then never freed before mmvec_free(); NULL
+	 * for a vector that has had none. Atomic pointer. */
+	struct mmvec_mp *mp;
 };
 
 /* struct mmvec_head is ABI from 1.1 on: a struct mmvec * converts to it, and
@@ -72,6 +82,31 @@ static inline size_t own_len(const struct mmvec *v)
 	return __atomic_load_n(&v->head.len, __ATOMIC_RELAXED);
 }
 
+/* vec-mp.c: the writer changed the length of a vector that has had
+ * producers, with none open: the next claim starts at len. */
+void mmvec__mp_sync(struct mmvec *v, size_t len);
+
+/* Whether v has had many producers (vec-mp.c). */
+static inline bool mp_used(const struct mmvec *v)
+{
+	return MMVEC_UNLIKELY(__atomic_load_n(&v->mp, __ATOMIC_ACQUIRE) != NULL);
+}
+
+/* Whether producers hold claims that are not yet all in the length: the
+ * writer's calls that change the length then fail with -EBUSY. A cheap
+ * check for misuse, not a lock: the contract has the writer call them only
+ * once the producers are stopped. */
+static inline bool mp_busy(const struct mmvec *v)
+{
+	uint64_t state;
+
+	if (!mp_used(v))
+		return false;
+	state = __atomic_load_n(&v->mp_state, __ATOMIC_ACQUIRE);
+	return (size_t)(state & ((UINT64_C(1) << 48) - 1)) !=
+	       __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE);
+}
+
 /* Make a higher length visible to readers after the elements below it:
  * threads of this process through head.len, other processes through the
  * file's live length. */
@@ -80,6 +115,8 @@ static inline void publish_len(struct mmvec *v, size_t len)
 	__atomic_store_n(&v->head.len, len, __ATOMIC_RELEASE);
 	if (MMVEC_UNLIKELY(v->file != NULL))
 		mmvec__file_publish(v->file, len);
+	if (mp_used(v))
+		mmvec__mp_sync(v, len);
 }
 
 /* A reader of a file (MMVEC_RDONLY). */
@@ -98,6 +135,17 @@ static inline int file_denied(const struct mmvec *v)
 	if (v->file->rdonly)
 		return -EBADF;
 	return mmvec__file_forked(v->file) ? -ECHILD : 0;
+}
+
+/* file_denied(), then -EBUSY while producers hold claims (mp_busy()): the
+ * first checks of the writer's calls that change the length. */
+static inline int writer_denied(const struct mmvec *v)
+{
+	int rc = file_denied(v);
+
+	if (!rc && mp_busy(v))
+		rc = -EBUSY;
+	return rc;
 }
 
 /* Before the length drops to len: a file's writer makes sure the disk
@@ -130,15 +178,17 @@ static inline size_t follow(const struct mmvec *v)
 }
 
 /* Appends may fill [len, room) unseen: all of the capacity, unless the
- * library must see every append (checkers to tell, or a claim that an
- * append would overwrite). A file's writer lets only the library's own
+ * library must see every append (checkers to tell, a claim that an append
+ * would overwrite, or producers, whose claims run ahead of len: a vector
+ * that has had one leaves every append of its writer to the library). A
+ * file's writer lets only the library's own
  * hot path append unseen, and only into pages already populated (file.h):
  * the library then publishes the live length in the file on every append,
  * so that readers in other processes see each one at once. Only the
  * writer reads the rooms. */
 static inline void update_room(struct mmvec *v)
 {
-	size_t room = v->annotate || v->claimed ? 0 : own_cap(v);
+	size_t room = v->annotate || v->claimed || mp_used(v) ? 0 : own_cap(v);
 
 	if (MMVEC_UNLIKELY(v->file != NULL)) {
 		size_t ready = v->file->populated / v->head.elem_size;

@@ -1,0 +1,376 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Many producers: threads that claim slots past the length with a CAS on
+ * one state word, fill them, and publish them, while readers keep the
+ * single-writer rule (acquire the length, read below it).
+ *
+ * The length (head.len) only ever covers complete elements, with no gap.
+ * Publication never waits for another producer's claim: the producer
+ * whose claim starts at the length (the one at the front) raises the
+ * length over its claim and then over every later claim already
+ * complete; a producer whose claim starts above the length records its
+ * completed range in a carry-over table for whoever reaches the front.
+ * A producer pre-empted between claim and publish therefore delays only
+ * the visibility of the claims after its own; nobody waits for it, except
+ * a publisher that finds the table full (MP_SLOTS ranges waiting), which
+ * yields until a slot is free or its own claim is at the front.
+ *
+ * The front moves by a handshake with sequentially consistent operations
+ * (Dekker's): the front stores the length, then reads the table; a
+ * publisher above it stores its range in the table, then reads the
+ * length. One of the two sees the other, so no completed range is left
+ * behind, and both may: a CAS on the table slot decides who takes it.
+ * Exactly one thread at a time is the front (the one whose claim starts at
+ * the length, or who took the range starting there from the table), so
+ * the length only goes up.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotate.h"
+#include "vec.h"
+
+/* mp_state: the claimed end in the low 48 bits, claims made (mod 2^16) in
+ * the high 16. 64-bit atomics are inline on every target the library
+ * builds for (cmpxchg8b on i686, ldrexd/strexd on ARMv7); a target without
+ * them would need libatomic's locks, which a signal handler or a fork()
+ * could catch held: refuse to build instead. */
+#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && __GCC_ATOMIC_LLONG_LOCK_FREE < 2
+#error "many producers need lock-free 64-bit atomics"
+#endif
+
+#define END_BITS 48
+#define END_MASK ((UINT64_C(1) << END_BITS) - 1)
+#define COUNT_MASK UINT64_C(0xffff)
+/* Claims open at once, at most: the count's range less one. */
+#define MAX_OPEN 0xffffu
+/* Completed ranges that can wait in the table for the front. */
+#define MP_SLOTS 128
+/* A slot's key: 0 free, BUSY being filled, else the range's start + 1
+ * (start < max_len <= SIZE_MAX / elem_size, so never BUSY). */
+#define BUSY SIZE_MAX
+
+struct mp_slot {
+	size_t key;
+	size_t end;
+};
+
+struct mmvec_mp {
+	/* Claims taken into the length (mod 2^16): written by the front
+	 * only, read by claimers, which may see it late and then count a
+	 * claim as open a little longer. */
+	size_t done;
+	char pad1[64 - sizeof(size_t)];
+	/* Ranges in the table, filled or being filled: the front skips the
+	 * table while it is 0. */
+	size_t waiting;
+	char pad2[64 - sizeof(size_t)];
+	struct mp_slot slot[MP_SLOTS];
+};
+
+static inline size_t state_end(uint64_t state)
+{
+	return (size_t)(state & END_MASK);
+}
+
+static inline unsigned state_count(uint64_t state)
+{
+	return (unsigned)(state >> END_BITS);
+}
+
+static inline uint64_t make_state(size_t end, unsigned count)
+{
+	return (uint64_t)end | ((uint64_t)(count & COUNT_MASK) << END_BITS);
+}
+
+void mmvec__mp_sync(struct mmvec *v, size_t len)
+{
+	uint64_t state = __atomic_load_n(&v->mp_state, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&v->mp_state, make_state(len, state_count(state)),
+			 __ATOMIC_RELEASE);
+}
+
+/* ---------------------------------------------------------------------------
+ * Setting up
+ * ------------------------------------------------------------------------- */
+
+/* The table, allocated by the first claim. Under the growth lock, so that
+ * the state word starts at the writer's length before any claimer sees
+ * the table. The writer's rooms close for good: its appends from now on go
+ * through the library, which checks for open claims. */
+static struct mmvec_mp *mp_setup(struct mmvec *v)
+{
+	struct mmvec_mp *m = __atomic_load_n(&v->mp, __ATOMIC_ACQUIRE);
+
+	if (MMVEC_LIKELY(m != NULL))
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	grow_lock(v);
+	if (__atomic_load_n(&v->mp, __ATOMIC_RELAXED)) {
+		grow_unlock(v);
+		free(m);
+		return __atomic_load_n(&v->mp, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&v->mp_state, make_state(own_len(v), 0),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&v->head.room, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->fast_room, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->mp, m, __ATOMIC_RELEASE);
+	grow_unlock(v);
+	return m;
+}
+
+/* The checks every producer's call starts with: 0 or the error. */
+static int producer_args(const struct mmvec *v)
+{
+	int rc;
+
+	if (!v)
+		return -EINVAL;
+	rc = file_denied(v);
+	if (rc)
+		return rc;
+	/* A file's live length is published by the process that opened it,
+	 * one append at a time (file.h): not by many threads. */
+	if (v->file)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Claiming
+ * ------------------------------------------------------------------------- */
+
+static int claim(struct mmvec *v, size_t n, size_t *first)
+{
+	struct mmvec_mp *m;
+	size_t size, end, new_end;
+	uint64_t state;
+	int rc;
+
+	rc = producer_args(v);
+	if (rc)
+		return rc;
+	if (!n)
+		return -EINVAL;
+	/* the writer's own mmvec_claim() holds the slots past len */
+	if (__atomic_load_n(&v->claimed, __ATOMIC_RELAXED))
+		return -EBUSY;
+	m = mp_setup(v);
+	if (!m)
+		return -ENOMEM;
+	size = v->head.elem_size;
+	state = __atomic_load_n(&v->mp_state, __ATOMIC_RELAXED);
+	for (;;) {
+		end = state_end(state);
+		if (n > SIZE_MAX - end || end + n > SIZE_MAX / size)
+			return -EOVERFLOW;
+		new_end = end + n;
+		if (new_end > v->max_len || new_end > END_MASK)
+			return -ENOSPC;
+		if (((state_count(state) -
+		      __atomic_load_n(&m->done, __ATOMIC_RELAXED)) &
+		     COUNT_MASK) >= MAX_OPEN)
+			return -EAGAIN;
+		/* Grow before claiming, so that a failure leaves nothing
+		 * behind; the capacity never goes down while producers run,
+		 * so the slots stay committed whoever wins the CAS. */
+		if (new_end > own_cap(v)) {
+			rc = mmvec__vec_grow(v, new_end);
+			if (rc)
+				return rc;
+		}
+		if (__atomic_compare_exchange_n(
+			    &v->mp_state, &state,
+			    make_state(new_end, state_count(state) + 1), true,
+			    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+	/* Under the growth lock: a grower marks what it commits no-access
+	 * under it, and these slots were committed by someone's growth. */
+	if (MMVEC_UNLIKELY(v->annotate)) {
+		grow_lock(v);
+		mmvec__mark_defined(base(v) + end * size, n * size);
+		grow_unlock(v);
+	}
+	*first = end;
+	return 0;
+}
+
+MMVEC_EXPORT void *mmvec_mp_claim(struct mmvec *v, size_t n)
+{
+	size_t first;
+	int rc = claim(v, n, &first);
+
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	return base(v) + first * v->head.elem_size;
+}
+
+/* ---------------------------------------------------------------------------
+ * Publishing
+ * ------------------------------------------------------------------------- */
+
+/* The range starting at start, taken from the table: its end, or 0 when
+ * it is not there (a range never ends at 0). */
+static size_t take(struct mmvec_mp *m, size_t start)
+{
+	size_t key = start + 1;
+	unsigned i;
+
+	for (i = 0; i < MP_SLOTS; i++) {
+		struct mp_slot *s = &m->slot[(start + i) % MP_SLOTS];
+		size_t end;
+
+		if (__atomic_load_n(&s->key, __ATOMIC_SEQ_CST) != key)
+			continue;
+		/* read before the slot is freed and reused; a start is
+		 * claimed once, so the key cannot come back with another
+		 * end between this read and the CAS */
+		end = __atomic_load_n(&s->end, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&s->key, &key, 0, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
+			return end;
+		}
+		return 0; /* the range's producer took it back */
+	}
+	return 0;
+}
+
+/* The front: [0, end) is complete and `ranges` claims more are in it. Raise
+ * the length, then take over the ranges that continue it. */
+static void advance(struct mmvec *v, struct mmvec_mp *m, size_t end,
+		    size_t ranges)
+{
+	for (;;) {
+		/* the front alone writes it, before passing the front on */
+		__atomic_store_n(&m->done,
+				 __atomic_load_n(&m->done, __ATOMIC_RELAXED) +
+					 ranges,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&v->head.len, end, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&m->waiting, __ATOMIC_SEQ_CST))
+			return;
+		end = take(m, end);
+		if (!end)
+			return;
+		ranges = 1;
+	}
+}
+
+/* A slot for [start, end), with its key BUSY, or NULL when the claim
+ * reached the front while the table was full. */
+static struct mp_slot *find_slot(struct mmvec *v, struct mmvec_mp *m,
+				 size_t start)
+{
+	for (;;) {
+		unsigned i;
+
+		for (i = 0; i < MP_SLOTS; i++) {
+			struct mp_slot *s = &m->slot[(start + i) % MP_SLOTS];
+			size_t key = 0;
+
+			if (__atomic_load_n(&s->key, __ATOMIC_RELAXED) == 0 &&
+			    __atomic_compare_exchange_n(
+				    &s->key, &key, BUSY, false,
+				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return s;
+		}
+		/* full: MP_SLOTS ranges wait for a claim before them */
+		if (__atomic_load_n(&v->head.len, __ATOMIC_SEQ_CST) == start)
+			return NULL;
+		mmvec__os_yield();
+	}
+}
+
+/* A range above the front goes into the table; then, if the front has
+ * reached it meanwhile, its producer takes it back and is the front. */
+static void carry(struct mmvec *v, struct mmvec_mp *m, size_t start,
+		  size_t end)
+{
+	struct mp_slot *s;
+	size_t key = start + 1;
+
+	__atomic_fetch_add(&m->waiting, 1, __ATOMIC_SEQ_CST);
+	s = find_slot(v, m, start);
+	if (!s) {
+		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
+		advance(v, m, end, 1);
+		return;
+	}
+	__atomic_store_n(&s->end, end, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->key, key, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->head.len, __ATOMIC_SEQ_CST) != start)
+		return;
+	if (__atomic_compare_exchange_n(&s->key, &key, 0, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
+		advance(v, m, end, 1);
+	}
+}
+
+static void publish(struct mmvec *v, struct mmvec_mp *m, size_t start,
+		    size_t end)
+{
+	if (__atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE) == start)
+		advance(v, m, end, 1);
+	else
+		carry(v, m, start, end);
+}
+
+MMVEC_EXPORT int mmvec_mp_publish(struct mmvec *v, void *first, size_t n)
+{
+	struct mmvec_mp *m;
+	size_t size, offset, start, claimed;
+	int rc = producer_args(v);
+
+	if (rc)
+		return rc;
+	m = __atomic_load_n(&v->mp, __ATOMIC_ACQUIRE);
+	if (!m || !first || !n || (char *)first < base(v))
+		return -EINVAL;
+	size = v->head.elem_size;
+	offset = (size_t)((char *)first - base(v));
+	if (offset % size)
+		return -EINVAL;
+	start = offset / size;
+	claimed = state_end(__atomic_load_n(&v->mp_state, __ATOMIC_RELAXED));
+	/* not within the claimed end, or already published */
+	if (start >= claimed || n > claimed - start ||
+	    start < __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	publish(v, m, start, start + n);
+	return 0;
+}
+
+MMVEC_EXPORT void *mmvec_mp_push(struct mmvec *v, const void *elem)
+{
+	size_t first, size;
+	char *dst;
+	int rc = claim(v, 1, &first);
+
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	size = v->head.elem_size;
+	dst = base(v) + first * size;
+	if (elem)
+		memcpy(dst, elem, size);
+	else
+		memset(dst, 0, size);
+	publish(v, __atomic_load_n(&v->mp, __ATOMIC_RELAXED), first, first + 1);
+	return dst;
+}
