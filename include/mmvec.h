@@ -73,8 +73,10 @@ extern "C" {
  *
  * Many threads may append to one vector at once with mmvec_mp_claim(),
  * mmvec_mp_publish() and mmvec_mp_push() (not to a file-backed vector):
- * readers keep the rule above, and the writer's calls that change the
- * length wait until the producers are stopped (see mmvec_mp_claim()).
+ * readers keep the rule above. The writer's calls that change the length
+ * are for when the producers are stopped: while claims are open they fail
+ * with `-EBUSY` (NULL and `EBUSY`), checked right after `EINVAL` and the
+ * errors of file-backed vectors (see mmvec_mp_claim()).
  */
 
 /** Major version: changes when the ABI breaks (and with it the soname). */

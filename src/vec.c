@@ -681,7 +681,7 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
 	/* a file's writer whose header cannot go to disk removes nothing
-	 * (mmvec_clear(3)) */
+	 * (mmvec_clear(3)), nor does a vector with producers' claims open */
 	if (!v || writer_denied(v) || lower_len(v, 0))
 		return;
 	drop_claim(v);
