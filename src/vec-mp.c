@@ -62,8 +62,9 @@ struct mp_slot {
 
 struct mmvec_mp {
 	/* Claims taken into the length (mod 2^16): written by the front
-	 * only, read by claimers, which may see it late and then count a
-	 * claim as open a little longer. */
+	 * only (a plain store: there is one front), read by claimers before
+	 * the state word, so that they may count a claim as open a little
+	 * longer, never fewer than none. */
 	size_t done;
 	char pad1[64 - sizeof(size_t)];
 	/* Ranges in the table, filled or being filled: the front skips the
@@ -168,17 +169,19 @@ static int claim(struct mmvec *v, size_t n, size_t *first)
 	if (!m)
 		return -ENOMEM;
 	size = v->head.elem_size;
-	state = __atomic_load_n(&v->mp_state, __ATOMIC_RELAXED);
 	for (;;) {
+		/* claims taken into the length, then the state: so that the
+		 * count it holds is at least that many */
+		size_t done = __atomic_load_n(&m->done, __ATOMIC_ACQUIRE);
+
+		state = __atomic_load_n(&v->mp_state, __ATOMIC_ACQUIRE);
 		end = state_end(state);
 		if (n > SIZE_MAX - end || end + n > SIZE_MAX / size)
 			return -EOVERFLOW;
 		new_end = end + n;
 		if (new_end > v->max_len || new_end > END_MASK)
 			return -ENOSPC;
-		if (((state_count(state) -
-		      __atomic_load_n(&m->done, __ATOMIC_RELAXED)) &
-		     COUNT_MASK) >= MAX_OPEN)
+		if (((state_count(state) - done) & COUNT_MASK) >= MAX_OPEN)
 			return -EAGAIN;
 		/* Grow before claiming, so that a failure leaves nothing
 		 * behind; the capacity never goes down while producers run,
@@ -259,7 +262,7 @@ static void advance(struct mmvec *v, struct mmvec_mp *m, size_t end,
 		__atomic_store_n(&m->done,
 				 __atomic_load_n(&m->done, __ATOMIC_RELAXED) +
 					 ranges,
-				 __ATOMIC_RELAXED);
+				 __ATOMIC_RELEASE);
 		__atomic_store_n(&v->head.len, end, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&m->waiting, __ATOMIC_SEQ_CST))
 			return;

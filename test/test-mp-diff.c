@@ -167,12 +167,13 @@ static void run_and_check(struct run *r)
 	}
 	/* A range the front never took leaves the length short; once 128
 	 * wait, publishers wait for it: fail here instead of hanging. */
-	deadline = now_seconds() + (test_slow() ? 200 : 60);
+	deadline = now_seconds() + (test_slow() ? 200 : 30);
 	while (__atomic_load_n(&r->running, __ATOMIC_ACQUIRE)) {
 		ck_assert_msg(now_seconds() < deadline,
 			      "seed %ju, %u producers stuck: the length is "
-			      "%zu", (uintmax_t)r->seed, r->producers,
-			      mmvec_len(r->v));
+			      "%zu (%s)", (uintmax_t)r->seed, r->producers,
+			      mmvec_len(r->v),
+			      r->failed ? r->failure : "no failure seen");
 		mmvec__os_yield();
 	}
 	for (unsigned i = 0; i < r->producers; i++)
