@@ -748,14 +748,16 @@ void *mmvec_mp_claim(struct mmvec *v, size_t n);
  * above them sees them as they were written (release ordering).
  *
  * It never waits for another producer: if claims before this one are still
- * open, the range waits in the vector's carry-over table, and the producer
+ * open, the range waits in the vector's carry-over table (joined to the
+ * published range that ends where it starts, if any), and the producer
  * that publishes the claim at the front of the open ones raises the length
  * over it. A producer pre-empted between claim and publish thus delays the
  * visibility of the claims after its own, and nothing else. The one wait:
- * when 128 published ranges already wait in the table, the call yields the
- * CPU until a slot frees or its own claim reaches the front (so a thread
- * that keeps a claim open and publishes 128 later ones of its own waits
- * forever: publish claims in the order they were made).
+ * when 128 published ranges with unpublished claims between them already
+ * wait in the table, the call yields the CPU until a slot frees or its own
+ * claim reaches the front (so a thread that keeps claims open and publishes
+ * 128 separated later ones of its own waits forever: publish claims in the
+ * order they were made).
  *
  * @param v the vector
  * @param first the pointer mmvec_mp_claim() returned

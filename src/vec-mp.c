@@ -10,11 +10,14 @@
  * whose claim starts at the length (the one at the front) raises the
  * length over its claim and then over every later claim already
  * complete; a producer whose claim starts above the length records its
- * completed range in a carry-over table for whoever reaches the front.
- * A producer pre-empted between claim and publish therefore delays only
- * the visibility of the claims after its own; nobody waits for it, except
- * a publisher that finds the table full (MP_SLOTS ranges waiting), which
- * yields until a slot is free or its own claim is at the front.
+ * completed range in a carry-over table for whoever reaches the front,
+ * as the end of the range there that ends where it starts, if any, so
+ * that producers completing in order behind a pre-empted one share one
+ * slot. A producer pre-empted between claim and publish therefore delays
+ * only the visibility of the claims after its own; nobody waits for it,
+ * except a publisher that finds the table full (MP_SLOTS ranges with
+ * gaps between them), which yields until a slot is free or its own claim
+ * is at the front.
  *
  * The front moves by a handshake with sequentially consistent operations
  * (Dekker's): the front stores the length, then reads the table; a
@@ -23,7 +26,9 @@
  * behind, and both may: a CAS on the table slot decides who takes it.
  * Exactly one thread at a time is the front (the one whose claim starts at
  * the length, or who took the range starting there from the table), so
- * the length only goes up.
+ * the length only goes up. A slot is locked while it changes, and a range
+ * is read from it only under that lock: a producer that takes its own
+ * range back may find it grown by the claims after it.
  */
 #include "config.h"
 
@@ -58,6 +63,7 @@
 struct mp_slot {
 	size_t key;
 	size_t end;
+	size_t claims;
 };
 
 struct mmvec_mp {
@@ -224,9 +230,22 @@ MMVEC_EXPORT void *mmvec_mp_claim(struct mmvec *v, size_t n)
  * Publishing
  * ------------------------------------------------------------------------- */
 
-/* The range starting at start, taken from the table: its end, or 0 when
- * it is not there (a range never ends at 0). */
-static size_t take(struct mmvec_mp *m, size_t start)
+/* A slot holds one completed range, [key - 1, end), made of `claims`
+ * claims. Whoever changes a filled slot first swaps its key for BUSY (a
+ * lock on the slot, held for a few stores): the front taking the range,
+ * or the producer whose claim continues it extending it. A key never
+ * comes back with another range, since a start is claimed once. */
+
+/* Lock the slot if its key is still key. */
+static bool lock_slot(struct mp_slot *s, size_t key)
+{
+	return __atomic_compare_exchange_n(&s->key, &key, BUSY, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+/* The range starting at start, taken from the table: its end (and its
+ * claims in *claims), or 0 when it is not there. */
+static size_t take(struct mmvec_mp *m, size_t start, size_t *claims)
 {
 	size_t key = start + 1;
 	unsigned i;
@@ -237,45 +256,67 @@ static size_t take(struct mmvec_mp *m, size_t start)
 
 		if (__atomic_load_n(&s->key, __ATOMIC_SEQ_CST) != key)
 			continue;
-		/* read before the slot is freed and reused; a start is
-		 * claimed once, so the key cannot come back with another
-		 * end between this read and the CAS */
+		/* else its producer took it back, or is extending it and
+		 * will see that the front has reached it */
+		if (!lock_slot(s, key))
+			return 0;
 		end = __atomic_load_n(&s->end, __ATOMIC_RELAXED);
-		if (__atomic_compare_exchange_n(&s->key, &key, 0, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED)) {
-			__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
-			return end;
-		}
-		return 0; /* the range's producer took it back */
+		*claims = __atomic_load_n(&s->claims, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
+		return end;
 	}
 	return 0;
 }
 
-/* The front: [0, end) is complete and `ranges` claims more are in it. Raise
- * the length, then take over the ranges that continue it. */
+/* The front: [0, end) is complete and `claims` claims more are in it.
+ * Raise the length, then take over the ranges that continue it. */
 static void advance(struct mmvec *v, struct mmvec_mp *m, size_t end,
-		    size_t ranges)
+		    size_t claims)
 {
 	for (;;) {
 		/* the front alone writes it, before passing the front on */
 		__atomic_store_n(&m->done,
 				 __atomic_load_n(&m->done, __ATOMIC_RELAXED) +
-					 ranges,
+					 claims,
 				 __ATOMIC_RELEASE);
 		__atomic_store_n(&v->head.len, end, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&m->waiting, __ATOMIC_SEQ_CST))
 			return;
-		end = take(m, end);
+		end = take(m, end, &claims);
 		if (!end)
 			return;
-		ranges = 1;
 	}
 }
 
-/* A slot for [start, end), with its key BUSY, or NULL when the claim
- * reached the front while the table was full. */
-static struct mp_slot *find_slot(struct mmvec *v, struct mmvec_mp *m,
+/* A locked slot holding the range that ends at start, or NULL. Producers
+ * that complete their claims in order behind one that does not (it was
+ * pre-empted) thus keep one slot between them, not one each. */
+static struct mp_slot *find_before(struct mmvec_mp *m, size_t start,
+				   size_t *locked)
+{
+	unsigned i;
+
+	for (i = 0; i < MP_SLOTS; i++) {
+		struct mp_slot *s = &m->slot[i];
+		size_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+		if (key == 0 || key == BUSY ||
+		    __atomic_load_n(&s->end, __ATOMIC_RELAXED) != start)
+			continue;
+		/* only this producer extends a range that ends at its start:
+		 * locked, it still ends there */
+		if (lock_slot(s, key)) {
+			*locked = key;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* A free slot, locked, or NULL when the claim reached the front while the
+ * table was full. */
+static struct mp_slot *find_free(struct mmvec *v, struct mmvec_mp *m,
 				 size_t start)
 {
 	for (;;) {
@@ -283,44 +324,54 @@ static struct mp_slot *find_slot(struct mmvec *v, struct mmvec_mp *m,
 
 		for (i = 0; i < MP_SLOTS; i++) {
 			struct mp_slot *s = &m->slot[(start + i) % MP_SLOTS];
-			size_t key = 0;
 
 			if (__atomic_load_n(&s->key, __ATOMIC_RELAXED) == 0 &&
-			    __atomic_compare_exchange_n(
-				    &s->key, &key, BUSY, false,
-				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			    lock_slot(s, 0))
 				return s;
 		}
-		/* full: MP_SLOTS ranges wait for a claim before them */
+		/* full: MP_SLOTS ranges wait for claims before them */
 		if (__atomic_load_n(&v->head.len, __ATOMIC_SEQ_CST) == start)
 			return NULL;
 		mmvec__os_yield();
 	}
 }
 
-/* A range above the front goes into the table; then, if the front has
- * reached it meanwhile, its producer takes it back and is the front. */
+/* A range above the front goes into the table, on its own or as the end
+ * of the range before it; then, if the front has reached the slot's range
+ * meanwhile, the producer takes it back and is the front. */
 static void carry(struct mmvec *v, struct mmvec_mp *m, size_t start,
 		  size_t end)
 {
 	struct mp_slot *s;
-	size_t key = start + 1;
+	size_t key, claims;
 
-	__atomic_fetch_add(&m->waiting, 1, __ATOMIC_SEQ_CST);
-	s = find_slot(v, m, start);
-	if (!s) {
-		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
-		advance(v, m, end, 1);
-		return;
+	s = find_before(m, start, &key);
+	if (s) {
+		claims = __atomic_load_n(&s->claims, __ATOMIC_RELAXED) + 1;
+	} else {
+		__atomic_fetch_add(&m->waiting, 1, __ATOMIC_SEQ_CST);
+		s = find_free(v, m, start);
+		if (!s) {
+			__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
+			advance(v, m, end, 1);
+			return;
+		}
+		key = start + 1;
+		claims = 1;
 	}
 	__atomic_store_n(&s->end, end, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->claims, claims, __ATOMIC_RELAXED);
+	/* unlocked: the front may take it from here on */
 	__atomic_store_n(&s->key, key, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->head.len, __ATOMIC_SEQ_CST) != start)
+	if (__atomic_load_n(&v->head.len, __ATOMIC_SEQ_CST) != key - 1)
 		return;
-	if (__atomic_compare_exchange_n(&s->key, &key, 0, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+	if (lock_slot(s, key)) {
+		/* unlocked, the range may have grown by the claims after it */
+		end = __atomic_load_n(&s->end, __ATOMIC_RELAXED);
+		claims = __atomic_load_n(&s->claims, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
-		advance(v, m, end, 1);
+		advance(v, m, end, claims);
 	}
 }
 
@@ -377,3 +428,4 @@ MMVEC_EXPORT void *mmvec_mp_push(struct mmvec *v, const void *elem)
 	publish(v, __atomic_load_n(&v->mp, __ATOMIC_RELAXED), first, first + 1);
 	return dst;
 }
+

@@ -297,16 +297,19 @@ static void *publish_later(void *arg)
 {
 	struct publisher *pb = arg;
 
-	for (size_t i = 1; i < pb->n; i++) {
+	/* every other claim: ranges that cannot join one another */
+	for (size_t i = 2; i < pb->n; i += 2) {
 		if (mmvec_mp_publish(pb->v, pb->claims[i], 1) != 0)
 			return arg;
-		__atomic_store_n(&pb->published, i, __ATOMIC_RELEASE);
+		__atomic_store_n(&pb->published, i / 2, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
 
-/* 200 claims published behind one held open: the table holds 128 ranges,
- * then the publisher waits, until the claim at the front is published. */
+/* Claims published behind one held open join the range before them, so
+ * that they take one slot of the table between them; ranges with gaps
+ * between them take one each: 128 fill the table, and the next publisher
+ * waits until the front reaches it. */
 START_TEST(table_full_waits)
 {
 	struct publisher pb;
@@ -314,7 +317,7 @@ START_TEST(table_full_waits)
 	void *ret;
 
 	pb.v = vec_new_ok(8, 1000, 0);
-	pb.n = 200;
+	pb.n = 300;
 	pb.published = 0;
 	pb.claims = malloc(pb.n * sizeof(*pb.claims));
 	ck_assert_ptr_nonnull(pb.claims);
@@ -332,11 +335,38 @@ START_TEST(table_full_waits)
 			  128);
 	ck_assert_uint_eq(mmvec_len(pb.v), 0);
 	ck_assert_int_eq(mmvec_mp_publish(pb.v, pb.claims[0], 1), 0);
+	for (size_t i = 1; i < pb.n; i += 2)
+		ck_assert_int_eq(mmvec_mp_publish(pb.v, pb.claims[i], 1), 0);
 	ck_assert_int_eq(pthread_join(t, &ret), 0);
 	ck_assert_ptr_null(ret);
-	ck_assert_counting(pb.v, 200);
+	ck_assert_counting(pb.v, 300);
 	free(pb.claims);
 	mmvec_free(pb.v);
+}
+END_TEST
+
+/* Claims published in order behind one held open share one slot: 1000 of
+ * them do not fill the table. */
+START_TEST(ranges_join)
+{
+	struct mmvec *v = vec_new_ok(8, 2000, 0);
+	int64_t *first = claim_ok(v, 1);
+
+	*first = 0;
+	for (size_t i = 1; i < 1000; i++) {
+		int64_t *p = mmvec_mp_claim(v, 1);
+
+		fast_assert(p == first + i);
+		*p = (int64_t)i;
+		fast_assert(mmvec_mp_publish(v, p, 1) == 0);
+	}
+	ck_assert_uint_eq(mmvec_len(v), 0);
+	ck_assert_int_eq(mmvec_mp_publish(v, first, 1), 0);
+	ck_assert_counting(v, 1000);
+	/* and the count of open claims came back to none */
+	for (size_t i = 0; i < 10; i++)
+		ck_assert_ptr_nonnull(mmvec_mp_push(v, NULL));
+	mmvec_free(v);
 }
 END_TEST
 
@@ -472,7 +502,7 @@ Suite *test_suite(int argc, char **argv)
 		 push_copies_or_zeroes, NULL);
 	tc = test_case(s, "publish", setup, teardown, 60);
 	test_add(tc, 1, publish_errors, publish_out_of_order, table_full_waits,
-		 NULL);
+		 ranges_join, NULL);
 	tc = test_case(s, "writer", setup, teardown, 60);
 	test_add(tc, 1, writer_busy, NULL);
 #ifdef _WIN32
