@@ -704,10 +704,10 @@ int mmvec_publish(struct mmvec *v, size_t n);
  * publish at once, while other threads read as the @ref threads rule says:
  * the length only ever covers published elements, with no gap below it.
  *
- * A claim takes its index with a compare-and-swap on one state word and
+ * A claim takes its index with a compare-and-swap on the claimed end and
  * commits memory first when the capacity is short (under the vector's
- * growth lock), so a claim that fails leaves nothing behind. The slots are
- * not zeroed. Under Valgrind and AddressSanitizer they are addressable
+ * growth lock), so a claim that fails leaves nothing behind. Any number of
+ * claims may be open at once. The slots are not zeroed. Under Valgrind and AddressSanitizer they are addressable
  * from the return on.
  *
  * The first claim on a vector allocates its carry-over table (about 4 KiB)
@@ -734,7 +734,6 @@ int mmvec_publish(struct mmvec *v, size_t n);
  *         `EBUSY` while the writer's mmvec_claim() is open,
  *         `EOVERFLOW` if the claimed end in bytes does not fit in `size_t`,
  *         `ENOSPC` if it passes mmvec_max_len(),
- *         `EAGAIN` if 65535 claims are open,
  *         `ENOMEM` if the OS refused to commit memory (or the table could
  *         not be allocated); nothing changes then
  * @note Every claim must be published, whole and exactly once; until it is,
@@ -787,7 +786,7 @@ int mmvec_mp_publish(struct mmvec *v, void *first, size_t n);
  *         `EBUSY` while the writer's mmvec_claim() is open,
  *         `EOVERFLOW` if the claimed end in bytes does not fit in `size_t`,
  *         `ENOSPC` if the vector already holds mmvec_max_len() elements
- *         or claims, `EAGAIN` if 65535 claims are open, `ENOMEM` if the OS
+ *         or claims, `ENOMEM` if the OS
  *         refused to commit memory; nothing changes then
  */
 void *mmvec_mp_push(struct mmvec *v, const void *elem);

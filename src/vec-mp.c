@@ -33,27 +33,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "annotate.h"
 #include "vec.h"
 
-/* mp_state: the claimed end in the low 48 bits, claims made (mod 2^16) in
- * the high 16. 64-bit atomics are inline on every target the library
- * builds for (cmpxchg8b on i686, ldrexd/strexd on ARMv7); a target without
- * them would need libatomic's locks, which a signal handler or a fork()
- * could catch held: refuse to build instead. */
-#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && __GCC_ATOMIC_LLONG_LOCK_FREE < 2
-#error "many producers need lock-free 64-bit atomics"
-#endif
-
-#define END_BITS 48
-#define END_MASK ((UINT64_C(1) << END_BITS) - 1)
-#define COUNT_MASK UINT64_C(0xffff)
-/* Claims open at once, at most: the count's range less one. */
-#define MAX_OPEN 0xffffu
 /* Completed ranges that can wait in the table for the front. */
 #define MP_SLOTS 128
 /* A slot's key: 0 free, BUSY being filled, else the range's start + 1
@@ -63,44 +48,19 @@
 struct mp_slot {
 	size_t key;
 	size_t end;
-	size_t claims;
 };
 
 struct mmvec_mp {
-	/* Claims taken into the length (mod 2^16): written by the front
-	 * only (a plain store: there is one front), read by claimers before
-	 * the state word, so that they may count a claim as open a little
-	 * longer, never fewer than none. */
-	size_t done;
-	char pad1[64 - sizeof(size_t)];
 	/* Ranges in the table, filled or being filled: the front skips the
 	 * table while it is 0. */
 	size_t waiting;
-	char pad2[64 - sizeof(size_t)];
+	char pad[64 - sizeof(size_t)];
 	struct mp_slot slot[MP_SLOTS];
 };
 
-static inline size_t state_end(uint64_t state)
-{
-	return (size_t)(state & END_MASK);
-}
-
-static inline unsigned state_count(uint64_t state)
-{
-	return (unsigned)(state >> END_BITS);
-}
-
-static inline uint64_t make_state(size_t end, unsigned count)
-{
-	return (uint64_t)end | ((uint64_t)(count & COUNT_MASK) << END_BITS);
-}
-
 void mmvec__mp_sync(struct mmvec *v, size_t len)
 {
-	uint64_t state = __atomic_load_n(&v->mp_state, __ATOMIC_RELAXED);
-
-	__atomic_store_n(&v->mp_state, make_state(len, state_count(state)),
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&v->mp_end, len, __ATOMIC_RELEASE);
 }
 
 /* ---------------------------------------------------------------------------
@@ -126,8 +86,7 @@ static struct mmvec_mp *mp_setup(struct mmvec *v)
 		free(m);
 		return __atomic_load_n(&v->mp, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&v->mp_state, make_state(own_len(v), 0),
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&v->mp_end, own_len(v), __ATOMIC_RELAXED);
 	__atomic_store_n(&v->head.room, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->fast_room, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->mp, m, __ATOMIC_RELEASE);
@@ -160,7 +119,6 @@ static int claim(struct mmvec *v, size_t n, size_t *first)
 {
 	struct mmvec_mp *m;
 	size_t size, end, new_end;
-	uint64_t state;
 	int rc;
 
 	rc = producer_args(v);
@@ -175,20 +133,13 @@ static int claim(struct mmvec *v, size_t n, size_t *first)
 	if (!m)
 		return -ENOMEM;
 	size = v->head.elem_size;
-	for (;;) {
-		/* claims taken into the length, then the state: so that the
-		 * count it holds is at least that many */
-		size_t done = __atomic_load_n(&m->done, __ATOMIC_ACQUIRE);
-
-		state = __atomic_load_n(&v->mp_state, __ATOMIC_ACQUIRE);
-		end = state_end(state);
+	end = __atomic_load_n(&v->mp_end, __ATOMIC_RELAXED);
+	do {
 		if (n > SIZE_MAX - end || end + n > SIZE_MAX / size)
 			return -EOVERFLOW;
 		new_end = end + n;
-		if (new_end > v->max_len || new_end > END_MASK)
+		if (new_end > v->max_len)
 			return -ENOSPC;
-		if (((state_count(state) - done) & COUNT_MASK) >= MAX_OPEN)
-			return -EAGAIN;
 		/* Grow before claiming, so that a failure leaves nothing
 		 * behind; the capacity never goes down while producers run,
 		 * so the slots stay committed whoever wins the CAS. */
@@ -197,12 +148,9 @@ static int claim(struct mmvec *v, size_t n, size_t *first)
 			if (rc)
 				return rc;
 		}
-		if (__atomic_compare_exchange_n(
-			    &v->mp_state, &state,
-			    make_state(new_end, state_count(state) + 1), true,
-			    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			break;
-	}
+	} while (!__atomic_compare_exchange_n(&v->mp_end, &end, new_end, true,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	/* Under the growth lock: a grower marks what it commits no-access
 	 * under it, and these slots were committed by someone's growth. */
 	if (MMVEC_UNLIKELY(v->annotate)) {
@@ -230,8 +178,7 @@ MMVEC_EXPORT void *mmvec_mp_claim(struct mmvec *v, size_t n)
  * Publishing
  * ------------------------------------------------------------------------- */
 
-/* A slot holds one completed range, [key - 1, end), made of `claims`
- * claims. Whoever changes a filled slot first swaps its key for BUSY (a
+/* A slot holds one completed range, [key - 1, end). Whoever changes a filled slot first swaps its key for BUSY (a
  * lock on the slot, held for a few stores): the front taking the range,
  * or the producer whose claim continues it extending it. A key never
  * comes back with another range, since a start is claimed once. */
@@ -243,9 +190,9 @@ static bool lock_slot(struct mp_slot *s, size_t key)
 					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }
 
-/* The range starting at start, taken from the table: its end (and its
- * claims in *claims), or 0 when it is not there. */
-static size_t take(struct mmvec_mp *m, size_t start, size_t *claims)
+/* The range starting at start, taken from the table: its end, or 0 when
+ * it is not there. */
+static size_t take(struct mmvec_mp *m, size_t start)
 {
 	size_t key = start + 1;
 	unsigned i;
@@ -261,7 +208,6 @@ static size_t take(struct mmvec_mp *m, size_t start, size_t *claims)
 		if (!lock_slot(s, key))
 			return 0;
 		end = __atomic_load_n(&s->end, __ATOMIC_RELAXED);
-		*claims = __atomic_load_n(&s->claims, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
 		return end;
@@ -269,21 +215,15 @@ static size_t take(struct mmvec_mp *m, size_t start, size_t *claims)
 	return 0;
 }
 
-/* The front: [0, end) is complete and `claims` claims more are in it.
- * Raise the length, then take over the ranges that continue it. */
-static void advance(struct mmvec *v, struct mmvec_mp *m, size_t end,
-		    size_t claims)
+/* The front: [0, end) is complete. Raise the length, then take over the
+ * ranges that continue it. */
+static void advance(struct mmvec *v, struct mmvec_mp *m, size_t end)
 {
 	for (;;) {
-		/* the front alone writes it, before passing the front on */
-		__atomic_store_n(&m->done,
-				 __atomic_load_n(&m->done, __ATOMIC_RELAXED) +
-					 claims,
-				 __ATOMIC_RELEASE);
 		__atomic_store_n(&v->head.len, end, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&m->waiting, __ATOMIC_SEQ_CST))
 			return;
-		end = take(m, end, &claims);
+		end = take(m, end);
 		if (!end)
 			return;
 	}
@@ -343,24 +283,20 @@ static void carry(struct mmvec *v, struct mmvec_mp *m, size_t start,
 		  size_t end)
 {
 	struct mp_slot *s;
-	size_t key, claims;
+	size_t key;
 
 	s = find_before(m, start, &key);
-	if (s) {
-		claims = __atomic_load_n(&s->claims, __ATOMIC_RELAXED) + 1;
-	} else {
+	if (!s) {
 		__atomic_fetch_add(&m->waiting, 1, __ATOMIC_SEQ_CST);
 		s = find_free(v, m, start);
 		if (!s) {
 			__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
-			advance(v, m, end, 1);
+			advance(v, m, end);
 			return;
 		}
 		key = start + 1;
-		claims = 1;
 	}
 	__atomic_store_n(&s->end, end, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->claims, claims, __ATOMIC_RELAXED);
 	/* unlocked: the front may take it from here on */
 	__atomic_store_n(&s->key, key, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&v->head.len, __ATOMIC_SEQ_CST) != key - 1)
@@ -368,10 +304,9 @@ static void carry(struct mmvec *v, struct mmvec_mp *m, size_t start,
 	if (lock_slot(s, key)) {
 		/* unlocked, the range may have grown by the claims after it */
 		end = __atomic_load_n(&s->end, __ATOMIC_RELAXED);
-		claims = __atomic_load_n(&s->claims, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&m->waiting, 1, __ATOMIC_RELAXED);
-		advance(v, m, end, claims);
+		advance(v, m, end);
 	}
 }
 
@@ -379,7 +314,7 @@ static void publish(struct mmvec *v, struct mmvec_mp *m, size_t start,
 		    size_t end)
 {
 	if (__atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE) == start)
-		advance(v, m, end, 1);
+		advance(v, m, end);
 	else
 		carry(v, m, start, end);
 }
@@ -400,7 +335,7 @@ MMVEC_EXPORT int mmvec_mp_publish(struct mmvec *v, void *first, size_t n)
 	if (offset % size)
 		return -EINVAL;
 	start = offset / size;
-	claimed = state_end(__atomic_load_n(&v->mp_state, __ATOMIC_RELAXED));
+	claimed = __atomic_load_n(&v->mp_end, __ATOMIC_RELAXED);
 	/* not within the claimed end, or already published */
 	if (start >= claimed || n > claimed - start ||
 	    start < __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))

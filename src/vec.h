@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "file.h"
 #include "os.h"
@@ -54,11 +53,10 @@ struct mmvec {
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
-	/* Many producers (vec-mp.c): the claimed end in the low 48 bits and,
-	 * in the high 16, the number of claims made, modulo 2^16. Written
-	 * by producers with atomic CAS; by the writer (mp_sync()) only while
-	 * no claim is open. */
-	uint64_t mp_state;
+	/* Many producers (vec-mp.c): the claimed end, where the next claim
+	 * starts. Taken by producers with a CAS; set by the writer
+	 * (mmvec__mp_sync()) only while no claim is open. */
+	size_t mp_end;
 	/* Many producers' carry-over table, allocated by the first
 	 * mmvec_mp_claim() and then never freed before mmvec_free(); NULL
 	 * for a vector that has had none. Atomic pointer. */
@@ -98,12 +96,9 @@ static inline bool mp_used(const struct mmvec *v)
  * once the producers are stopped. */
 static inline bool mp_busy(const struct mmvec *v)
 {
-	uint64_t state;
-
 	if (!mp_used(v))
 		return false;
-	state = __atomic_load_n(&v->mp_state, __ATOMIC_ACQUIRE);
-	return (size_t)(state & ((UINT64_C(1) << 48) - 1)) !=
+	return __atomic_load_n(&v->mp_end, __ATOMIC_ACQUIRE) !=
 	       __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE);
 }
 
