@@ -710,7 +710,7 @@ int mmvec_publish(struct mmvec *v, size_t n);
  * claims may be open at once. The slots are not zeroed. Under Valgrind and AddressSanitizer they are addressable
  * from the return on.
  *
- * The first claim on a vector allocates its carry-over table (about 4 KiB)
+ * The first claim on a vector allocates its carry-over table (about 2 KiB)
  * and from then on sends every append of the single writer through the
  * library (mmvec_push_fast() and mmvec_push_val() no longer inline). While
  * claims are open, the writer's calls that change the length fail with
