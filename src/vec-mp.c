@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Many producers: threads that claim slots past the length with a CAS on
- * one state word, fill them, and publish them, while readers keep the
+ * the claimed end, fill them, and publish them, while readers keep the
  * single-writer rule (acquire the length, read below it).
  *
  * The length (head.len) only ever covers complete elements, with no gap.
@@ -70,7 +70,7 @@ void mmvec__mp_sync(struct mmvec *v, size_t len)
  * ------------------------------------------------------------------------- */
 
 /* The table, allocated by the first claim. Under the growth lock, so that
- * the state word starts at the writer's length before any claimer sees
+ * the claimed end starts at the writer's length before any claimer sees
  * the table. The writer's rooms close for good: its appends from now on go
  * through the library, which checks for open claims. */
 static struct mmvec_mp *mp_setup(struct mmvec *v)
