@@ -51,6 +51,12 @@ struct mp_slot {
 };
 
 struct mmvec_mp {
+	/* The claimed end, where the next claim starts: taken by producers
+	 * with a CAS; set by the writer (mmvec__mp_sync()) only while no
+	 * claim is open. */
+	size_t end;
+	/* cppcheck-suppress unusedStructMember ; a line of its own */
+	char pad0[64 - sizeof(size_t)];
 	/* Ranges in the table, filled or being filled: the front skips the
 	 * table while it is 0. */
 	size_t waiting;
@@ -62,7 +68,12 @@ struct mmvec_mp {
 
 void mmvec__mp_sync(struct mmvec *v, size_t len)
 {
-	__atomic_store_n(&v->mp_end, len, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->mp->end, len, __ATOMIC_RELEASE);
+}
+
+size_t mmvec__mp_end(const struct mmvec *v)
+{
+	return __atomic_load_n(&v->mp->end, __ATOMIC_ACQUIRE);
 }
 
 /* ---------------------------------------------------------------------------
@@ -88,7 +99,7 @@ static struct mmvec_mp *mp_setup(struct mmvec *v)
 		free(m);
 		return __atomic_load_n(&v->mp, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&v->mp_end, own_len(v), __ATOMIC_RELAXED);
+	m->end = own_len(v); /* before the release of m below */
 	__atomic_store_n(&v->head.room, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->fast_room, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->mp, m, __ATOMIC_RELEASE);
@@ -135,7 +146,7 @@ static int claim(struct mmvec *v, size_t n, size_t *first)
 	if (!m)
 		return -ENOMEM;
 	size = v->head.elem_size;
-	end = __atomic_load_n(&v->mp_end, __ATOMIC_RELAXED);
+	end = __atomic_load_n(&m->end, __ATOMIC_RELAXED);
 	do {
 		if (n > SIZE_MAX - end || end + n > SIZE_MAX / size)
 			return -EOVERFLOW;
@@ -150,7 +161,7 @@ static int claim(struct mmvec *v, size_t n, size_t *first)
 			if (rc)
 				return rc;
 		}
-	} while (!__atomic_compare_exchange_n(&v->mp_end, &end, new_end, true,
+	} while (!__atomic_compare_exchange_n(&m->end, &end, new_end, true,
 					      __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
 	/* Under the growth lock: a grower marks what it commits no-access
@@ -337,7 +348,7 @@ MMVEC_EXPORT int mmvec_mp_publish(struct mmvec *v, void *first, size_t n)
 	if (offset % size)
 		return -EINVAL;
 	start = offset / size;
-	claimed = __atomic_load_n(&v->mp_end, __ATOMIC_RELAXED);
+	claimed = __atomic_load_n(&m->end, __ATOMIC_RELAXED);
 	/* not within the claimed end, or already published */
 	if (start >= claimed || n > claimed - start ||
 	    start < __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE))

@@ -53,13 +53,10 @@ struct mmvec {
 	/* Whether to tell Valgrind or ASan about [len, capacity). */
 	bool annotate;
 	struct mmvec_region region;
-	/* Many producers (vec-mp.c): the claimed end, where the next claim
-	 * starts. Taken by producers with a CAS; set by the writer
-	 * (mmvec__mp_sync()) only while no claim is open. */
-	size_t mp_end;
-	/* Many producers' carry-over table, allocated by the first
-	 * mmvec_mp_claim() and then never freed before mmvec_free(); NULL
-	 * for a vector that has had none. Atomic pointer. */
+	/* Many producers' state (vec-mp.c: the claimed end and the
+	 * carry-over table), allocated by the first mmvec_mp_claim() and
+	 * then never freed before mmvec_free(); NULL for a vector that has
+	 * had none. Atomic pointer. */
 	struct mmvec_mp *mp;
 };
 
@@ -84,6 +81,9 @@ static inline size_t own_len(const struct mmvec *v)
  * producers, with none open: the next claim starts at len. */
 void mmvec__mp_sync(struct mmvec *v, size_t len);
 
+/* vec-mp.c: where the next claim starts (v->mp is not NULL). */
+size_t mmvec__mp_end(const struct mmvec *v);
+
 /* Whether v has had many producers (vec-mp.c). */
 static inline bool mp_used(const struct mmvec *v)
 {
@@ -98,7 +98,7 @@ static inline bool mp_busy(const struct mmvec *v)
 {
 	if (!mp_used(v))
 		return false;
-	return __atomic_load_n(&v->mp_end, __ATOMIC_ACQUIRE) !=
+	return mmvec__mp_end(v) !=
 	       __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE);
 }
 
