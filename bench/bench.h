@@ -338,6 +338,7 @@ bool find_in_path(const char *name, char *out, size_t size);
 /* workloads.c: the workloads, and the methods each runs */
 enum workload {
 	W_SEQ, W_CHUNK, W_RANDOM, W_GROWSHRINK, W_SMALL, W_STEADY, W_LIFECYCLE,
+	W_MT, /* in the driver's process, only when named (mt.c) */
 	W_COUNT
 };
 
@@ -455,6 +456,9 @@ extern double tick_per_ns;
 extern unsigned workers_failed; /* runs that failed or returned wrong data */
 
 bool run_init(void);
+
+/* mt.c: the mt workload at n elements, run and reported */
+void mt_run(const struct opts *o, size_t n);
 void run_group(const struct opts *o, enum workload w, size_t n);
 
 /* stats.c: medians, ranges, and the series measured so far */

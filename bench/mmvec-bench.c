@@ -42,6 +42,7 @@
  *   plot.c           the plot (--plot)
  *   util.c           allocation, counts, /proc
  *   lifecycle.c      the lifecycle workload's threads and clocks
+ *   mt.c             the mt workload: many producers, in this process
  */
 #define _GNU_SOURCE
 
@@ -123,8 +124,11 @@ static void usage(FILE *f)
 	for (int w = 0; w < W_COUNT; w++)
 		fprintf(f, "  %-11s %s\n", workload_names[w], workload_titles[w]);
 	fprintf(f, "\nMethods of each workload (* only with --methods):\n");
-	for (int w = 0; w < W_COUNT; w++)
+	for (int w = 0; w < W_MT; w++)
 		print_methods(f, (enum workload)w);
+	fprintf(f, "  %-11s mmvec_mp_push, mmvec_mp_claim64, mutex_realloc,\n"
+		   "  %-11s mutex_mmvec_push (only with -w mt; all of them)\n",
+		"mt", "");
 	fprintf(f,
 "mmvec_push_fast and mmvec_push_val are the inline appends of mmvec.h;\n"
 "mmvec_claim claims, fills in place and publishes batches of 4096 elements\n"
@@ -246,8 +250,9 @@ static int parse_args(int argc, char **argv, struct opts *o, char **storage)
 	o->latency = true;
 	o->syscalls = true;
 	o->warm_mib = -1;
+	/* mt only when named: threads in the driver's own process */
 	for (int w = 0; w < W_COUNT; w++)
-		o->workload_on[w] = true;
+		o->workload_on[w] = w != W_MT;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -389,6 +394,9 @@ int main(int argc, char **argv)
 			run_group(&o, W_GROWSHRINK, o.gs_size);
 		} else if (w == W_SMALL) {
 			run_group(&o, W_SMALL, o.small_nvec * o.small_per);
+		} else if (w == W_MT) {
+			for (size_t i = 0; i < o.nns; i++)
+				mt_run(&o, o.ns[i]);
 		} else if (w == W_LIFECYCLE) {
 			for (size_t i = 0; i < o.nlife_ks; i++)
 				for (size_t t = 0; t < o.nlife_threads; t++) {

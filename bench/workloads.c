@@ -13,6 +13,7 @@
 
 const char *const workload_names[W_COUNT] = {
 	"seq", "chunk", "random", "growshrink", "small", "steady", "lifecycle",
+	"mt",
 };
 
 const char *const workload_titles[W_COUNT] = {
@@ -23,6 +24,7 @@ const char *const workload_titles[W_COUNT] = {
 	"many small vectors growing together, one append each in turn",
 	"steady state: memory already committed, push N after a clear",
 	"create, k int64 appended one at a time, free: a loop per vector",
+	"1, 2, 4, 8, 16 threads appending N int64 in total to one vector",
 };
 
 #define SEQ W_BIT(W_SEQ)

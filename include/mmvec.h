@@ -70,6 +70,13 @@ extern "C" {
  * while others read, use mmvec_claim(), fill, then mmvec_publish().
  * mmvec_push_fast() and mmvec_push_val() append inline, and, like every
  * modifying call, only the one writer may call them.
+ *
+ * Many threads may append to one vector at once with mmvec_mp_claim(),
+ * mmvec_mp_publish() and mmvec_mp_push() (not to a file-backed vector):
+ * readers keep the rule above. The writer's calls that change the length
+ * are for when the producers are stopped: while claims are open they fail
+ * with `-EBUSY` (NULL and `EBUSY`), checked right after `EINVAL` and the
+ * errors of file-backed vectors (see mmvec_mp_claim()).
  */
 
 /** Major version: changes when the ABI breaks (and with it the soname). */
@@ -732,6 +739,100 @@ void *mmvec_claim(struct mmvec *v, size_t n);
  * @note Only the one thread that modifies the vector may call it.
  */
 int mmvec_publish(struct mmvec *v, size_t n);
+
+/**
+ * Claim @p n slots past every earlier claim, from any thread: the
+ * multi-producer append. The caller fills them, then makes them part of the
+ * vector with mmvec_mp_publish(). Any number of threads may claim, fill and
+ * publish at once, while other threads read as the @ref threads rule says:
+ * the length only ever covers published elements, with no gap below it.
+ *
+ * A claim takes its index with a compare-and-swap on the claimed end and
+ * commits memory first when the capacity is short (under the vector's
+ * growth lock), so a claim that fails leaves nothing behind. Any number of
+ * claims may be open at once. The slots are not zeroed. Under Valgrind and AddressSanitizer they are addressable
+ * from the return on.
+ *
+ * The first claim on a vector allocates its carry-over table (about 2 KiB)
+ * and from then on sends every append of the single writer through the
+ * library (mmvec_push_fast() and mmvec_push_val() no longer inline). While
+ * claims are open, the writer's calls that change the length fail with
+ * `-EBUSY` (NULL and `EBUSY`): mmvec_push(), mmvec_append(),
+ * mmvec_extend(), mmvec_claim(), mmvec_publish(), mmvec_insert(),
+ * mmvec_erase(), mmvec_swap_remove(), mmvec_pop(), mmvec_resize(),
+ * mmvec_reserve(), mmvec_shrink_to_fit(); mmvec_clear() removes nothing.
+ * That check is cheap and catches obvious misuse only: calls that shrink
+ * or move elements, and mmvec_free(), need the producers stopped (every
+ * claim published, no thread about to claim), as they need the readers
+ * stopped.
+ *
+ * @param v the vector; not a file-backed one
+ * @param n the number of slots, at least 1
+ * @return a pointer to the first claimed slot; NULL with `errno` set to
+ *         `EINVAL` if @p v is NULL or @p n is 0,
+ *         `EBADF` for a reader of a file, `ECHILD` for a file's writer
+ *         inherited through fork(), `EOPNOTSUPP` for a file's writer (a
+ *         file's live length is published by the one process that opened
+ *         it, one append at a time),
+ *         `EBUSY` while the writer's mmvec_claim() is open,
+ *         `EOVERFLOW` if the claimed end in bytes does not fit in `size_t`,
+ *         `ENOSPC` if it passes mmvec_max_len(),
+ *         `ENOMEM` if the OS refused to commit memory (or the table could
+ *         not be allocated); nothing changes then
+ * @note Every claim must be published, whole and exactly once; until it is,
+ *       the length stops below it.
+ */
+void *mmvec_mp_claim(struct mmvec *v, size_t n);
+
+/**
+ * Publish a claim made by mmvec_mp_claim(): its slots become elements once
+ * every claim before them is published too, and a reader that sees a length
+ * above them sees them as they were written (release ordering).
+ *
+ * It never waits for another producer: if claims before this one are still
+ * open, the range waits in the vector's carry-over table (joined to the
+ * published range that ends where it starts, if any), and the producer
+ * that publishes the claim at the front of the open ones raises the length
+ * over it. A producer pre-empted between claim and publish thus delays the
+ * visibility of the claims after its own, and nothing else. The one wait:
+ * when 128 published ranges with unpublished claims between them already
+ * wait in the table, the call yields the CPU until a slot frees or its own
+ * claim reaches the front (so a thread that keeps claims open and publishes
+ * 128 separated later ones of its own waits forever: publish claims in the
+ * order they were made).
+ *
+ * @param v the vector
+ * @param first the pointer mmvec_mp_claim() returned
+ * @param n the count given to that mmvec_mp_claim()
+ * @return 0 on success;
+ *         `-EINVAL` if @p v, @p first or @p n is NULL or 0, or @p first is
+ *         not an element's address at or above the length and below the
+ *         claimed end, or @p n reaches past that end;
+ *         `-EBADF`, `-ECHILD`, `-EOPNOTSUPP` as mmvec_mp_claim().
+ * @note Those checks are cheap, not complete: publishing part of a claim,
+ *       one claim twice or a range that is not a claim corrupts the
+ *       length.
+ */
+int mmvec_mp_publish(struct mmvec *v, void *first, size_t n);
+
+/**
+ * Append one element from any thread: mmvec_mp_claim() of 1, a copy of
+ * @p elem, mmvec_mp_publish().
+ *
+ * @param v the vector
+ * @param elem the element to copy (mmvec_elem_size() bytes), or NULL for
+ *        a zeroed element
+ * @return a pointer to the new element, which readers see once every claim
+ *         before it is published; NULL with `errno` set as
+ *         mmvec_mp_claim() sets it: `EINVAL` if @p v is NULL,
+ *         `EBADF`, `ECHILD` or `EOPNOTSUPP` for a file-backed vector,
+ *         `EBUSY` while the writer's mmvec_claim() is open,
+ *         `EOVERFLOW` if the claimed end in bytes does not fit in `size_t`,
+ *         `ENOSPC` if the vector already holds mmvec_max_len() elements
+ *         or claims, `ENOMEM` if the OS
+ *         refused to commit memory; nothing changes then
+ */
+void *mmvec_mp_push(struct mmvec *v, const void *elem);
 
 /**
  * Append @p n elements copied from @p elems.

@@ -45,12 +45,13 @@ static int check_len(const struct mmvec *v, size_t len)
 }
 
 /* The first checks of every call that modifies the vector: a NULL vector,
- * a reader, a file's writer inherited through fork(). */
+ * a reader, a file's writer inherited through fork(), producers' open
+ * claims. */
 static int writer_args(const struct mmvec *v)
 {
 	if (!v)
 		return -EINVAL;
-	return file_denied(v);
+	return writer_denied(v);
 }
 
 /* The arguments of a call that sets the length or reserves for one, in the
@@ -329,6 +330,7 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		keep_mark(v, own_len(v));
 		mmvec__region_put(&v->region, v->hwm);
 	}
+	free(v->mp);
 	free(v);
 }
 
@@ -392,7 +394,7 @@ __attribute__((noinline)) static void *push_slow(struct mmvec *v,
 	size_t size = v->head.elem_size;
 	size_t new_len;
 	char *dst = base(v) + len * size;
-	int rc = file_denied(v);
+	int rc = writer_denied(v);
 
 	if (!rc)
 		rc = make_room(v, 1, &new_len);
@@ -543,7 +545,7 @@ MMVEC_EXPORT int mmvec_append(struct mmvec *v, const void *elems, size_t n)
 
 	if (!v || (!elems && n))
 		return -EINVAL;
-	rc = file_denied(v);
+	rc = writer_denied(v);
 	if (rc || !n)
 		return rc;
 	len = own_len(v);
@@ -568,7 +570,7 @@ MMVEC_EXPORT int mmvec_insert(struct mmvec *v, size_t i, const void *elems,
 
 	if (!v || (!elems && n))
 		return -EINVAL;
-	rc = file_denied(v);
+	rc = writer_denied(v);
 	if (rc)
 		return rc;
 	len = own_len(v);
@@ -708,8 +710,8 @@ MMVEC_EXPORT int mmvec_pop(struct mmvec *v, void *out)
 MMVEC_EXPORT void mmvec_clear(struct mmvec *v)
 {
 	/* a file's writer whose header cannot go to disk removes nothing
-	 * (mmvec_clear(3)) */
-	if (!v || file_denied(v) || lower_len(v, 0))
+	 * (mmvec_clear(3)), nor does a vector with producers' claims open */
+	if (!v || writer_denied(v) || lower_len(v, 0))
 		return;
 	drop_claim(v);
 	shrink_len(v, own_len(v), 0);

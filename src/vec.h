@@ -67,6 +67,11 @@ struct mmvec {
 	size_t pt_failed;
 	struct mmvec *pt_next;
 	struct mmvec_region region;
+	/* Many producers' state (vec-mp.c: the claimed end and the
+	 * carry-over table), allocated by the first mmvec_mp_claim() and
+	 * then never freed before mmvec_free(); NULL for a vector that has
+	 * had none. Atomic pointer. */
+	struct mmvec_mp *mp;
 };
 
 /* struct mmvec_head is ABI from 1.1 on: a struct mmvec * converts to it, and
@@ -86,6 +91,31 @@ static inline size_t own_len(const struct mmvec *v)
 	return __atomic_load_n(&v->head.len, __ATOMIC_RELAXED);
 }
 
+/* vec-mp.c: the writer changed the length of a vector that has had
+ * producers, with none open: the next claim starts at len. */
+void mmvec__mp_sync(struct mmvec *v, size_t len);
+
+/* vec-mp.c: where the next claim starts (v->mp is not NULL). */
+size_t mmvec__mp_end(const struct mmvec *v);
+
+/* Whether v has had many producers (vec-mp.c). */
+static inline bool mp_used(const struct mmvec *v)
+{
+	return MMVEC_UNLIKELY(__atomic_load_n(&v->mp, __ATOMIC_ACQUIRE) != NULL);
+}
+
+/* Whether producers hold claims that are not yet all in the length: the
+ * writer's calls that change the length then fail with -EBUSY. A cheap
+ * check for misuse, not a lock: the contract has the writer call them only
+ * once the producers are stopped. */
+static inline bool mp_busy(const struct mmvec *v)
+{
+	if (!mp_used(v))
+		return false;
+	return mmvec__mp_end(v) !=
+	       __atomic_load_n(&v->head.len, __ATOMIC_ACQUIRE);
+}
+
 /* Make a higher length visible to readers after the elements below it:
  * threads of this process through head.len, other processes through the
  * file's live length. */
@@ -94,6 +124,8 @@ static inline void publish_len(struct mmvec *v, size_t len)
 	__atomic_store_n(&v->head.len, len, __ATOMIC_RELEASE);
 	if (MMVEC_UNLIKELY(v->file != NULL))
 		mmvec__file_publish(v->file, len);
+	if (mp_used(v))
+		mmvec__mp_sync(v, len);
 }
 
 /* A reader of a file (MMVEC_RDONLY). */
@@ -112,6 +144,17 @@ static inline int file_denied(const struct mmvec *v)
 	if (v->file->rdonly)
 		return -EBADF;
 	return mmvec__file_forked(v->file) ? -ECHILD : 0;
+}
+
+/* file_denied(), then -EBUSY while producers hold claims (mp_busy()): the
+ * first checks of the writer's calls that change the length. */
+static inline int writer_denied(const struct mmvec *v)
+{
+	int rc = file_denied(v);
+
+	if (!rc && mp_busy(v))
+		rc = -EBUSY;
+	return rc;
 }
 
 /* Before the length drops to len: a file's writer makes sure the disk
@@ -165,15 +208,17 @@ static inline size_t pretouch_room(const struct mmvec *v, size_t room)
 }
 
 /* Appends may fill [len, room) unseen: all of the capacity, unless the
- * library must see every append (checkers to tell, or a claim that an
- * append would overwrite). A file's writer lets only the library's own
+ * library must see every append (checkers to tell, a claim that an append
+ * would overwrite, or producers, whose claims run ahead of len: a vector
+ * that has had one leaves every append of its writer to the library). A
+ * file's writer lets only the library's own
  * hot path append unseen, and only into pages already populated (file.h):
  * the library then publishes the live length in the file on every append,
  * so that readers in other processes see each one at once. Only the
  * writer reads the rooms. */
 static inline void update_room(struct mmvec *v)
 {
-	size_t room = v->annotate || v->claimed ? 0 : own_cap(v);
+	size_t room = v->annotate || v->claimed || mp_used(v) ? 0 : own_cap(v);
 
 	if (MMVEC_UNLIKELY(v->pretouch) && room && !v->file)
 		room = pretouch_room(v, room);
