@@ -330,7 +330,8 @@ MMVEC_EXPORT void mmvec_free(struct mmvec *v)
 		keep_mark(v, own_len(v));
 		mmvec__region_put(&v->region, v->hwm);
 	}
-	free(v->mp);
+	if (MMVEC_UNLIKELY(v->mp != NULL))
+		free(v->mp);
 	free(v);
 }
 
